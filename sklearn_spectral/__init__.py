@@ -1,0 +1,7 @@
+"""scikit-learn estimators whose neural networks find their own architecture."""
+
+from ._spectral_mlp import SpectralMLPClassifier, SpectralMLPRegressor
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["SpectralMLPClassifier", "SpectralMLPRegressor"]

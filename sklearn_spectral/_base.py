@@ -1,0 +1,452 @@
+"""Shared scikit-learn plumbing of every torch estimator in the package.
+
+Validation, seeding, device resolution, the validation split, calling the
+shared :class:`~sklearn_spectral._training.Trainer`, and float64 prediction on
+the CPU. Subclasses provide the network (``_build_module``) and, through the
+classifier and regressor bases below, the task: loss, output link and scoring.
+"""
+
+from abc import abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+from torch.nn import functional as F
+
+from ._training import Trainer, copy_module
+
+#: Rows per chunk when predicting, so that hidden activations stay bounded.
+PREDICT_CHUNK = 65536
+
+
+def resolve_device(device):
+    """Turn the ``device`` parameter into a :class:`torch.device`.
+
+    ``"auto"`` picks ``"cuda"`` when available, else ``"cpu"``. Asking for
+    CUDA on a machine without it is a ``ValueError``.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}"
+        ) from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    return dev
+
+
+def make_rng(random_state):
+    """A NumPy ``RandomState`` for one fit, never the global one.
+
+    ``None`` draws fresh OS entropy instead of consuming the global NumPy
+    stream, so fitting leaves the global NumPy and torch RNG states untouched.
+    """
+    if random_state is None:
+        return np.random.RandomState(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    return np.random.RandomState(random_state)
+
+
+def torch_generator(rng):
+    """A CPU ``torch.Generator`` seeded from ``rng``."""
+    return torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+
+
+class BaseTorchEstimator(BaseEstimator):
+    """Base of the package's estimators: fit through the shared trainer.
+
+    Subclasses implement ``_build_module(n_features, n_outputs, generator)``
+    and the task hooks defined by :class:`TorchClassifierMixin` and
+    :class:`TorchRegressorMixin`.
+    """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu", "elu"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+    }
+
+    @abstractmethod
+    def _build_module(self, n_features, n_outputs, generator):
+        """Return a new float32 torch module for this estimator."""
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if any(not isinstance(s, Integral) or s < 1 for s in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must contain positive integers, got {sizes}."
+            )
+        return sizes
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to data ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets: class labels for classifiers, real values for regressors.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        warm = self.warm_start and hasattr(self, "module_")
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=not warm,
+            dtype=(np.float64, np.float32),
+            ensure_min_samples=2,
+            **self._validate_y_kwargs(),
+        )
+        self._hidden_sizes()
+        y = self._encode_targets(y, warm)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, ensure_non_negative=True
+            )
+            sample_weight = sample_weight * (len(sample_weight) / sample_weight.sum())
+        rng = make_rng(self.random_state)
+        device = resolve_device(self.device)
+
+        init_generator = torch_generator(rng)
+        if warm:
+            module = copy_module(self.module_, device)
+        else:
+            module = self._build_module(X.shape[1], self._n_logits, init_generator).to(
+                device
+            )
+
+        X_val = y_val = sw_val = None
+        if self.early_stopping:
+            stratify = y[:, 0] if isinstance(self, ClassifierMixin) else None
+            arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
+            split = train_test_split(
+                *arrays,
+                test_size=self.validation_fraction,
+                random_state=rng,
+                stratify=stratify,
+            )
+            X, X_val, y, y_val = split[:4]
+            if sample_weight is not None:
+                sample_weight, sw_val = split[4:]
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' "
+                    "or the size of your dataset."
+                )
+
+        def tensor(a, dtype=torch.float32):
+            return None if a is None else torch.tensor(a, dtype=dtype, device=device)
+
+        target_dtype = self._target_dtype()
+        batch_size = (
+            min(200, X.shape[0]) if self.batch_size == "auto" else self.batch_size
+        )
+        trainer = Trainer(
+            module,
+            self._loss,
+            score_fn=self._score_tensor,
+            alpha=self.alpha,
+            learning_rate_init=self.learning_rate_init,
+            batch_size=batch_size,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            shuffle=self.shuffle,
+            generator=torch_generator(rng),
+            callbacks=self._callbacks(),
+            verbose=bool(self.verbose),
+        )
+        trainer.fit(
+            tensor(X),
+            tensor(y, target_dtype),
+            tensor(sample_weight),
+            tensor(X_val),
+            tensor(y_val, target_dtype),
+            tensor(sw_val),
+        )
+        self.module_ = copy_module(trainer.module, "cpu", torch.float64).eval()
+        # warm_start continues the counters, as MLPClassifier does.
+        self.n_iter_ = trainer.n_iter + (self.n_iter_ if warm else 0)
+        self.loss_curve_ = (self.loss_curve_ if warm else []) + trainer.loss_curve
+        self.loss_ = trainer.loss_curve[-1]
+        if self.early_stopping:
+            self.validation_scores_ = (
+                self.validation_scores_ if warm and self.validation_scores_ else []
+            ) + trainer.validation_scores
+            self.best_validation_score_ = trainer.best_validation_score
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = trainer.best_loss
+        self.device_ = str(device)
+        self._set_fitted_attributes()
+        return self
+
+    def _callbacks(self):
+        """Per-epoch hooks given to the trainer (growth, pruning)."""
+        return ()
+
+    def _set_fitted_attributes(self):
+        """Export what the network learned as NumPy attributes."""
+
+    def _forward(self, X):
+        """Network output for ``X`` in float64 on the CPU, chunked by rows.
+
+        Float64 makes the result independent of how the rows are batched.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        out = []
+        with torch.no_grad():
+            for start in range(0, X.shape[0], PREDICT_CHUNK):
+                chunk = torch.tensor(X[start : start + PREDICT_CHUNK])
+                out.append(self.module_(chunk).numpy())
+        return np.concatenate(out) if len(out) > 1 else out[0]
+
+
+class TorchClassifierMixin(ClassifierMixin):
+    """Classification task: labels, cross-entropy, probabilities.
+
+    Binary problems use one logit and the logistic loss, multi-class problems
+    one logit per class and the softmax cross-entropy (as ``MLPClassifier``).
+    """
+
+    def _validate_y_kwargs(self):
+        return {}
+
+    def _target_dtype(self):
+        return torch.float32 if len(self.classes_) == 2 else torch.int64
+
+    def _encode_targets(self, y, warm):
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        if warm and not np.array_equal(encoder.classes_, self.classes_):
+            raise ValueError(
+                f"warm_start=True expects the classes seen before, {self.classes_}, "
+                f"got {encoder.classes_}."
+            )
+        if len(encoder.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in y; "
+                f"got only one class: {encoder.classes_[0]!r}."
+            )
+        self.classes_ = encoder.classes_
+        return encoder.transform(y).reshape(-1, 1)
+
+    @property
+    def _n_logits(self):
+        return 1 if len(self.classes_) == 2 else len(self.classes_)
+
+    def _loss(self, logits, target):
+        if logits.shape[1] == 1:
+            return F.binary_cross_entropy_with_logits(
+                logits[:, 0], target[:, 0], reduction="none"
+            )
+        return F.cross_entropy(logits, target[:, 0], reduction="none")
+
+    def _score_tensor(self, logits, target, sample_weight):
+        if logits.shape[1] == 1:
+            pred = (logits[:, 0] > 0).to(target.dtype)
+        else:
+            pred = logits.argmax(dim=1)
+        correct = (pred == target[:, 0]).to(torch.float64)
+        if sample_weight is None:
+            return correct.mean().item()
+        return ((correct * sample_weight).sum() / sample_weight.sum()).item()
+
+    def decision_function(self, X):
+        """Logits of the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One logit per sample for binary problems (positive means
+            ``classes_[1]``), else one per class.
+        """
+        logits = self._forward(X)
+        return logits[:, 0] if logits.shape[1] == 1 else logits
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probability of each class, columns ordered as ``classes_``.
+        """
+        logits = torch.from_numpy(self._forward(X))
+        if logits.shape[1] == 1:
+            p = torch.sigmoid(logits)
+            return torch.cat([1 - p, p], dim=1).numpy()
+        return torch.softmax(logits, dim=1).numpy()
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        logits = torch.from_numpy(self._forward(X))
+        if logits.shape[1] == 1:
+            return torch.cat(
+                [F.logsigmoid(-logits), F.logsigmoid(logits)], dim=1
+            ).numpy()
+        return torch.log_softmax(logits, dim=1).numpy()
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        logits = self._forward(X)
+        if logits.shape[1] == 1:
+            return self.classes_[(logits[:, 0] > 0).astype(int)]
+        return self.classes_[logits.argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        tags.classifier_tags.multi_label = False
+        return tags
+
+
+class TorchRegressorMixin(RegressorMixin):
+    """Regression task: squared error on internally standardized targets.
+
+    ``y`` is standardized column by column before training (so the default
+    learning rate suits any scale of ``y``) and predictions are mapped back to
+    the original units. ``loss_curve_`` is therefore on the standardized scale.
+    """
+
+    def _validate_y_kwargs(self):
+        return {"multi_output": True, "y_numeric": True}
+
+    def _target_dtype(self):
+        return torch.float32
+
+    def _encode_targets(self, y, warm):
+        y = np.asarray(y, dtype=np.float64)
+        ndim = y.ndim
+        y = y.reshape(len(y), -1)
+        if warm:
+            if y.shape[1] != self.n_outputs_:
+                raise ValueError(
+                    f"warm_start=True expects {self.n_outputs_} target columns, "
+                    f"got {y.shape[1]}."
+                )
+        else:
+            self._y_ndim = ndim
+            self.n_outputs_ = y.shape[1]
+            self._y_mean = y.mean(axis=0)
+            scale = y.std(axis=0)
+            self._y_scale = np.where(scale > 0, scale, 1.0)
+        return (y - self._y_mean) / self._y_scale
+
+    @property
+    def _n_logits(self):
+        return self.n_outputs_
+
+    def _loss(self, output, target):
+        return 0.5 * (output - target).square().mean(dim=1)
+
+    def _score_tensor(self, output, target, sample_weight):
+        w = torch.ones_like(target[:, 0]) if sample_weight is None else sample_weight
+        w = w.to(torch.float64).unsqueeze(1)
+        output, target = output.to(torch.float64), target.to(torch.float64)
+        mean = (w * target).sum(0) / w.sum()
+        ss_res = (w * (target - output).square()).sum(0)
+        ss_tot = (w * (target - mean).square()).sum(0)
+        r2 = torch.where(ss_tot > 0, 1 - ss_res / ss_tot.clamp_min(1e-300), 0.0)
+        return r2.mean().item()
+
+    def predict(self, X):
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Same number of dimensions as the ``y`` given to :meth:`fit`.
+        """
+        y = self._forward(X) * self._y_scale + self._y_mean
+        return y[:, 0] if self._y_ndim == 1 else y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

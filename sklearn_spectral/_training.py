@@ -1,0 +1,271 @@
+"""The one mini-batch trainer every estimator uses.
+
+It slices pre-built tensors per batch (no ``DataLoader`` on the hot path), runs
+Adam, tracks the loss curve and the validation score with the stopping rules
+of :class:`sklearn.neural_network.MLPClassifier`, keeps the best and the last
+finite state, and calls per-epoch hooks where growth and pruning plug in.
+"""
+
+import copy
+import math
+import warnings
+
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+
+def make_adam(params, lr):
+    """Adam over the trainable ``params``, fused where torch supports it."""
+    params = [p for p in params if p.requires_grad]
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, ValueError):  # device or dtype without a fused kernel
+        return torch.optim.Adam(params, lr=lr)
+
+
+def _clone_state(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+class Trainer:
+    """Mini-batch training of a torch module with scikit-learn's stopping rules.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network, already on its training device.
+    loss_fn : callable
+        ``loss_fn(output, target)`` returning one loss per sample (shape
+        ``(batch,)``).
+    score_fn : callable, optional
+        ``score_fn(output, target, sample_weight)`` returning a Python float,
+        higher is better; used on the validation set when one is given.
+    alpha : float, default=0.0
+        Strength of the L2 penalty. When positive, the module must provide
+        ``forward_with_l2(X)`` returning the output and the sum of squared
+        weights; the batch loss adds ``0.5 * alpha * l2 / batch_size``, as
+        ``MLPClassifier`` does.
+    learning_rate_init : float, default=1e-3
+        Adam step size.
+    batch_size : int, default=200
+        Rows per mini-batch (clamped to the number of training rows).
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Minimum improvement of the training loss (or validation score) that
+        resets the no-improvement counter.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before stopping.
+    shuffle : bool, default=True
+        Whether to reshuffle the rows every epoch.
+    generator : torch.Generator, optional
+        CPU generator for the shuffling (the global torch RNG is not used).
+    callbacks : sequence of callable, default=()
+        ``callback(trainer)`` called after each epoch, once the loss and the
+        validation score are recorded. A callback may change ``module`` and
+        ``optimizer`` (growth, pruning) and may set ``trainer.stop_training``.
+    verbose : bool, default=False
+        Print the loss of every epoch.
+    optimizer : torch.optim.Optimizer, optional
+        Optimizer to continue with; by default a new :func:`make_adam`.
+
+    Attributes
+    ----------
+    loss_curve : list of float
+        Mean training loss (penalty included) of every epoch.
+    validation_scores : list of float
+        Validation score of every epoch (empty without a validation set).
+    best_loss : float
+        Lowest training loss seen.
+    best_validation_score : float or None
+        Highest validation score seen.
+    n_iter : int
+        Epochs run.
+    epoch : int
+        Epochs run, as seen by callbacks during :meth:`fit`.
+    stop_reason : str
+        Why training stopped.
+    """
+
+    def __init__(
+        self,
+        module,
+        loss_fn,
+        *,
+        score_fn=None,
+        alpha=0.0,
+        learning_rate_init=1e-3,
+        batch_size=200,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        shuffle=True,
+        generator=None,
+        callbacks=(),
+        verbose=False,
+        optimizer=None,
+    ):
+        self.module = module
+        self.loss_fn = loss_fn
+        self.score_fn = score_fn
+        self.alpha = alpha
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.generator = generator
+        self.callbacks = list(callbacks)
+        self.verbose = verbose
+        self.optimizer = optimizer or make_adam(module.parameters(), learning_rate_init)
+        self.loss_curve = []
+        self.validation_scores = []
+        self.best_loss = math.inf
+        self.best_validation_score = None
+        self.n_iter = 0
+        self.stop_training = False
+        self.stop_reason = ""
+
+    @property
+    def epoch(self):
+        return self.n_iter
+
+    def _batch_loss(self, X, y, w):
+        if self.alpha:
+            output, l2 = self.module.forward_with_l2(X)
+        else:
+            output, l2 = self.module(X), None
+        losses = self.loss_fn(output, y)
+        loss = losses.mean() if w is None else (losses * w).mean()
+        if l2 is not None:
+            loss = loss + 0.5 * self.alpha * l2 / X.shape[0]
+        return loss
+
+    def _run_epoch(self, X, y, w):
+        n = X.shape[0]
+        module, optimizer = self.module, self.optimizer
+        module.train()
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator).to(X.device)
+        batch_size = min(self.batch_size, n)
+        total = torch.zeros((), dtype=torch.float64, device=X.device)
+        for start in range(0, n, batch_size):
+            if self.shuffle:
+                idx = order[start : start + batch_size]
+                xb, yb = X[idx], y[idx]
+                wb = None if w is None else w[idx]
+            else:
+                stop = start + batch_size
+                xb, yb = X[start:stop], y[start:stop]
+                wb = None if w is None else w[start:stop]
+            optimizer.zero_grad(set_to_none=True)
+            loss = self._batch_loss(xb, yb, wb)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * xb.shape[0]
+        return (total / n).item()
+
+    def _validation_score(self, X_val, y_val, w_val):
+        self.module.eval()
+        with torch.no_grad():
+            return float(self.score_fn(self.module(X_val), y_val, w_val))
+
+    def fit(
+        self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None
+    ):
+        """Train ``module`` on tensors ``X``, ``y`` (already on its device).
+
+        ``sample_weight`` must be normalized to mean 1 by the caller; the
+        batch loss is then ``mean(sample_weight * loss)``.
+
+        Raises
+        ------
+        FloatingPointError
+            If the loss becomes non-finite in the first epoch (no finite state
+            to fall back on). Later, training stops with a
+            :class:`~sklearn.exceptions.ConvergenceWarning` and the last finite
+            state is restored.
+        """
+        early_stopping = X_val is not None
+        self._best_state = _clone_state(self.module) if early_stopping else None
+        self._last_good_state = None
+        no_improvement = 0
+        self.stop_training = False
+        for _ in range(self.max_iter):
+            loss = self._run_epoch(X, y, sample_weight)
+            if not math.isfinite(loss):
+                self._diverged(loss)
+                break
+            self.n_iter += 1
+            self.loss_curve.append(loss)
+            if early_stopping:
+                score = self._validation_score(X_val, y_val, sample_weight_val)
+                self.validation_scores.append(score)
+                best = self.best_validation_score
+                if best is None or score > best:
+                    self.best_validation_score = score
+                    self._best_state = _clone_state(self.module)
+                if best is not None and score < best + self.tol:
+                    no_improvement += 1
+                else:
+                    no_improvement = 0
+            else:
+                if loss > self.best_loss - self.tol:
+                    no_improvement += 1
+                else:
+                    no_improvement = 0
+            self.best_loss = min(self.best_loss, loss)
+            if self.verbose:
+                msg = f"Iteration {self.n_iter}, loss = {loss:.8f}"
+                if early_stopping:
+                    msg += f", validation score = {self.validation_scores[-1]:.6f}"
+                print(msg)
+            for callback in self.callbacks:
+                callback(self)
+            self._last_good_state = _clone_state(self.module)
+            if self.stop_training:
+                self.stop_reason = self.stop_reason or "stopped by a callback"
+                break
+            if no_improvement > self.n_iter_no_change:
+                what = "Validation score" if early_stopping else "Training loss"
+                self.stop_reason = (
+                    f"{what} did not improve more than tol={self.tol:f} for "
+                    f"{self.n_iter_no_change} consecutive epochs."
+                )
+                if self.verbose:
+                    print(self.stop_reason + " Stopping.")
+                break
+        else:
+            self.stop_reason = f"Maximum iterations ({self.max_iter}) reached"
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        if early_stopping and self._best_state is not None:
+            self.module.load_state_dict(self._best_state)
+        return self
+
+    def _diverged(self, loss):
+        msg = (
+            f"Training diverged at epoch {self.n_iter + 1}: the loss is {loss}. "
+            "Lower learning_rate_init, standardize the inputs, or increase alpha."
+        )
+        if self._last_good_state is None:
+            raise FloatingPointError(msg + " No finite model was reached.")
+        self.module.load_state_dict(self._last_good_state)
+        # Adam moments are poisoned by the non-finite step: start them afresh.
+        self.optimizer.state.clear()
+        self.stop_reason = msg
+        warnings.warn(
+            msg + f" The model of epoch {self.n_iter} is kept.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+
+
+def copy_module(module, device, dtype=torch.float32):
+    """A copy of ``module`` on ``device`` with floating tensors cast to ``dtype``."""
+    return copy.deepcopy(module).to(device=device, dtype=dtype)

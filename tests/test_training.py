@@ -1,0 +1,166 @@
+import warnings
+
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from torch.nn import functional as F
+
+from sklearn_spectral._training import Trainer
+
+
+def _data(n=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 3, generator=g)
+    y = (X @ torch.tensor([[1.0], [-2.0], [0.5]])) + 0.1 * torch.randn(
+        n, 1, generator=g
+    )
+    return X, y
+
+
+def _mse(out, target):
+    return 0.5 * (out - target).square().mean(dim=1)
+
+
+def _neg_mse(out, target, w):
+    return -F.mse_loss(out, target).item()
+
+
+def _linear(seed=0):
+    torch.manual_seed(seed)  # test-local: only the module's init
+    return torch.nn.Linear(3, 1)
+
+
+def test_loss_decreases_and_curve_is_recorded():
+    X, y = _data()
+    trainer = Trainer(
+        _linear(),
+        _mse,
+        learning_rate_init=0.05,
+        batch_size=16,
+        max_iter=30,
+        generator=torch.Generator().manual_seed(0),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        trainer.fit(X, y)
+    assert trainer.n_iter == len(trainer.loss_curve) >= 2
+    assert trainer.loss_curve[-1] < 0.2 * trainer.loss_curve[0]
+    assert trainer.best_loss == min(trainer.loss_curve)
+
+
+def test_no_improvement_stops_like_mlpclassifier():
+    # With a zero step the loss never improves by tol: epoch 1 sets the best,
+    # then the counter must exceed n_iter_no_change, as in MLPClassifier.
+    X, y = _data()
+    trainer = Trainer(
+        _linear(),
+        _mse,
+        learning_rate_init=0.0,
+        max_iter=100,
+        n_iter_no_change=3,
+        tol=1e-4,
+    )
+    trainer.fit(X, y)
+    assert trainer.n_iter == 3 + 2
+    assert "did not improve" in trainer.stop_reason
+
+
+def test_max_iter_warns():
+    X, y = _data()
+    trainer = Trainer(_linear(), _mse, learning_rate_init=0.01, max_iter=2)
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        trainer.fit(X, y)
+    assert trainer.n_iter == 2
+
+
+def test_callbacks_run_every_epoch_and_can_stop():
+    X, y = _data()
+    seen = []
+
+    def callback(trainer):
+        seen.append(trainer.epoch)
+        if trainer.epoch == 4:
+            trainer.stop_training = True
+
+    trainer = Trainer(_linear(), _mse, max_iter=50, callbacks=[callback])
+    trainer.fit(X, y)
+    assert seen == [1, 2, 3, 4]
+    assert trainer.n_iter == 4
+
+
+def test_early_stopping_keeps_the_best_validation_state():
+    X, y = _data(128)
+    X_val, y_val = _data(64, seed=1)
+    trainer = Trainer(
+        _linear(),
+        _mse,
+        score_fn=_neg_mse,
+        learning_rate_init=0.05,
+        batch_size=16,
+        max_iter=200,
+        n_iter_no_change=5,
+    )
+    trainer.fit(X, y, X_val=X_val, y_val=y_val)
+    assert len(trainer.validation_scores) == trainer.n_iter
+    with torch.no_grad():
+        final = _neg_mse(trainer.module(X_val), y_val, None)
+    assert final == pytest.approx(max(trainer.validation_scores), rel=1e-6)
+
+
+def test_sample_weight_is_a_weighted_mean():
+    # Full batch, no shuffle: weights (normalized to mean 1) that zero out the
+    # second half give the same fit as training on the first half alone.
+    X, y = _data(40)
+    w = torch.cat([torch.full((20,), 2.0), torch.zeros(20)])
+    kwargs = dict(learning_rate_init=0.05, batch_size=40, max_iter=10, shuffle=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weighted = Trainer(_linear(), _mse, **kwargs).fit(X, y, w)
+        kwargs["batch_size"] = 20
+        subset = Trainer(_linear(), _mse, **kwargs).fit(X[:20], y[:20])
+    assert weighted.loss_curve == pytest.approx(subset.loss_curve, rel=1e-5)
+
+
+class _Exploding(torch.nn.Module):
+    """Finite until its ``explode_at``-th forward call, then NaN."""
+
+    def __init__(self, explode_at):
+        super().__init__()
+        self.linear = torch.nn.Linear(3, 1)
+        self.calls = 0
+        self.explode_at = explode_at
+
+    def forward(self, x):
+        self.calls += 1
+        out = self.linear(x)
+        return out * float("nan") if self.calls >= self.explode_at else out
+
+
+def test_divergence_after_a_finite_epoch_warns_and_restores_it():
+    X, y = _data(32)
+    module = _Exploding(explode_at=5)  # 2 batches per epoch: epoch 3 diverges
+    states = []
+    trainer = Trainer(
+        module,
+        _mse,
+        batch_size=16,
+        max_iter=10,
+        callbacks=[
+            lambda t: states.append(
+                {k: v.clone() for k, v in t.module.state_dict().items()}
+            )
+        ],
+    )
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch 3"):
+        trainer.fit(X, y)
+    assert trainer.n_iter == 2
+    for key, value in module.state_dict().items():
+        assert torch.equal(value, states[-1][key])
+        assert torch.isfinite(value).all()
+
+
+def test_divergence_in_the_first_epoch_raises():
+    X, y = _data(32)
+    trainer = Trainer(_Exploding(explode_at=1), _mse, batch_size=16, max_iter=10)
+    with pytest.raises(FloatingPointError, match="No finite model"):
+        trainer.fit(X, y)
