@@ -201,6 +201,7 @@ class BaseTorchEstimator(BaseEstimator):
             shuffle=self.shuffle,
             generator=torch_generator(rng),
             callbacks=self._callbacks(),
+            step_callbacks=self._step_callbacks(),
             verbose=bool(self.verbose),
         )
         trainer.fit(
@@ -232,6 +233,10 @@ class BaseTorchEstimator(BaseEstimator):
 
     def _callbacks(self):
         """Per-epoch hooks given to the trainer (growth, pruning)."""
+        return ()
+
+    def _step_callbacks(self):
+        """Hooks run after every optimizer step (proximal steps)."""
         return ()
 
     def _set_fitted_attributes(self):

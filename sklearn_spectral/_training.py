@@ -64,6 +64,9 @@ class Trainer:
         ``callback(trainer)`` called after each epoch, once the loss and the
         validation score are recorded. A callback may change ``module`` and
         ``optimizer`` (growth, pruning) and may set ``trainer.stop_training``.
+    step_callbacks : sequence of callable, default=()
+        ``callback(trainer)`` called after every optimizer step (proximal
+        steps such as the eigenvalue soft-threshold).
     verbose : bool, default=False
         Print the loss of every epoch.
     optimizer : torch.optim.Optimizer, optional
@@ -102,6 +105,7 @@ class Trainer:
         shuffle=True,
         generator=None,
         callbacks=(),
+        step_callbacks=(),
         verbose=False,
         optimizer=None,
     ):
@@ -117,6 +121,7 @@ class Trainer:
         self.shuffle = shuffle
         self.generator = generator
         self.callbacks = list(callbacks)
+        self.step_callbacks = list(step_callbacks)
         self.verbose = verbose
         self.optimizer = optimizer or make_adam(module.parameters(), learning_rate_init)
         self.loss_curve = []
@@ -163,6 +168,8 @@ class Trainer:
             loss = self._batch_loss(xb, yb, wb)
             loss.backward()
             optimizer.step()
+            for callback in self.step_callbacks:
+                callback(self)
             total += loss.detach() * xb.shape[0]
         return (total / n).item()
 

@@ -164,3 +164,19 @@ def test_divergence_in_the_first_epoch_raises():
     trainer = Trainer(_Exploding(explode_at=1), _mse, batch_size=16, max_iter=10)
     with pytest.raises(FloatingPointError, match="No finite model"):
         trainer.fit(X, y)
+
+
+def test_step_callbacks_run_after_every_optimizer_step():
+    X, y = _data(40)
+    steps = []
+    trainer = Trainer(
+        _linear(),
+        _mse,
+        batch_size=16,
+        max_iter=2,
+        step_callbacks=[lambda t: steps.append(t.epoch)],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        trainer.fit(X, y)
+    assert steps == [0, 0, 0, 1, 1, 1]  # 3 batches per epoch, during epochs 1, 2

@@ -1,0 +1,78 @@
+"""Shared helpers of the benchmark scripts: environment line, timing, and
+writing a script's section of ``docs/benchmarks.md``."""
+
+import datetime
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import torch
+
+BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+
+_HEADER = """# Benchmarks
+
+Every number on this page is written by a script in `benchmarks/`; each section
+names its script, the command, the machine, the versions and the date. Do not
+edit the numbers by hand: rerun the script.
+"""
+
+
+def environment():
+    """One line describing the machine and the versions."""
+    cuda = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, {cuda}; Python "
+        f"{platform.python_version()}, torch {torch.__version__} "
+        f"({torch.get_num_threads()} threads), scikit-learn {sklearn.__version__}, "
+        f"numpy {np.__version__}; {datetime.date.today().isoformat()}"
+    )
+
+
+def timed(fn, *args, **kwargs):
+    """``(result, seconds)`` of one call."""
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def spread(values, fmt="{:.4f}"):
+    """``median [min, max]`` of a list of numbers."""
+    return (
+        f"{fmt.format(statistics.median(values))} "
+        f"[{fmt.format(min(values))}, {fmt.format(max(values))}]"
+    )
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_section(name, title, body):
+    """Replace (or append) the section ``name`` of ``docs/benchmarks.md``."""
+    script = Path(sys.argv[0]).name
+    command = "python benchmarks/" + script + " " + " ".join(sys.argv[1:])
+    text = (
+        f"<!-- {name}:start -->\n## {title}\n\n"
+        f"Command: `{command.strip()}`  \nEnvironment: {environment()}\n\n"
+        f"{body.strip()}\n<!-- {name}:end -->"
+    )
+    current = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else _HEADER
+    pattern = re.compile(
+        rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->", re.S
+    )
+    if pattern.search(current):
+        current = pattern.sub(lambda _: text, current)
+    else:
+        current = current.rstrip() + "\n\n" + text + "\n"
+    BENCHMARKS_MD.parent.mkdir(exist_ok=True)
+    BENCHMARKS_MD.write_text(current)
+    print(text)
