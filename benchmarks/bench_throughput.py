@@ -10,9 +10,9 @@ import warnings
 
 import numpy as np
 import torch
+from _report import markdown_table, timed, write_section
 from sklearn.exceptions import ConvergenceWarning
 
-from _report import markdown_table, timed, write_section
 from sklearn_spectral import SpectralMLPClassifier
 
 
@@ -30,20 +30,36 @@ def main():
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     rows = []
     for device in devices:
+
         def fit(epochs, device=device):
             return SpectralMLPClassifier(
-                (256, 256), batch_size=args.batch_size, max_iter=epochs,
-                n_iter_no_change=epochs + 1, tol=0.0, random_state=0, device=device,
+                (256, 256),
+                batch_size=args.batch_size,
+                max_iter=epochs,
+                n_iter_no_change=epochs + 1,
+                tol=0.0,
+                random_state=0,
+                device=device,
             ).fit(X, y)
 
         fit(1)
         model, seconds = timed(fit, args.epochs)
         per_epoch = seconds / args.epochs
-        rows.append([device, f"{per_epoch:.2f}", f"{args.rows / per_epoch:,.0f}",
-                     f"{model.score(X[:100_000], y[:100_000]):.4f}"])
-    note = "" if torch.cuda.is_available() else (
-        "\n\nNo CUDA device on this machine: the GPU row is missing; rerun the "
-        "script on a GPU machine to add it."
+        rows.append(
+            [
+                device,
+                f"{per_epoch:.2f}",
+                f"{args.rows / per_epoch:,.0f}",
+                f"{model.score(X[:100_000], y[:100_000]):.4f}",
+            ]
+        )
+    note = (
+        ""
+        if torch.cuda.is_available()
+        else (
+            "\n\nNo CUDA device on this machine: the GPU row is missing; rerun the "
+            "script on a GPU machine to add it."
+        )
     )
     body = (
         f"{args.rows:,} x {args.features} float32 rows, SpectralMLPClassifier "

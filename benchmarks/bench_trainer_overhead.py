@@ -14,11 +14,11 @@ import statistics
 import warnings
 
 import torch
+from _report import markdown_table, spread, timed, write_section
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from torch.nn import functional as F
 
-from _report import markdown_table, spread, timed, write_section
 from sklearn_spectral import SpectralMLPClassifier
 from sklearn_spectral._training import make_adam
 from sklearn_spectral.nn import SpectralMLP
@@ -43,8 +43,14 @@ def bare_loop(X, y, epochs, seed):
 
 def estimator(X, y, epochs, seed):
     SpectralMLPClassifier(
-        (HIDDEN,), alpha=0.0, batch_size=BATCH, max_iter=epochs,
-        n_iter_no_change=epochs + 1, tol=0.0, random_state=seed, device="cpu",
+        (HIDDEN,),
+        alpha=0.0,
+        batch_size=BATCH,
+        max_iter=epochs,
+        n_iter_no_change=epochs + 1,
+        tol=0.0,
+        random_state=seed,
+        device="cpu",
     ).fit(X, y)
 
 
@@ -52,11 +58,17 @@ def skorch_net(X, y, epochs, seed):
     from skorch import NeuralNetClassifier
 
     NeuralNetClassifier(
-        SpectralMLP, module__layer_sizes=[X.shape[1], HIDDEN, 3],
+        SpectralMLP,
+        module__layer_sizes=[X.shape[1], HIDDEN, 3],
         module__generator=torch.Generator().manual_seed(seed),
-        criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.Adam, lr=1e-3,
-        batch_size=BATCH, max_epochs=epochs, train_split=None,
-        iterator_train__shuffle=True, verbose=0,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        batch_size=BATCH,
+        max_epochs=epochs,
+        train_split=None,
+        iterator_train__shuffle=True,
+        verbose=0,
     ).fit(X.astype("float32"), y)
 
 
@@ -68,10 +80,14 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore", ConvergenceWarning)
-    X, y = make_classification(n_samples=10_000, n_features=20, n_informative=10,
-                               n_classes=3, random_state=0)
-    runners = {"bare torch loop": bare_loop, "sklearn-spectral trainer": estimator,
-               "skorch NeuralNetClassifier": skorch_net}
+    X, y = make_classification(
+        n_samples=10_000, n_features=20, n_informative=10, n_classes=3, random_state=0
+    )
+    runners = {
+        "bare torch loop": bare_loop,
+        "sklearn-spectral trainer": estimator,
+        "skorch NeuralNetClassifier": skorch_net,
+    }
     for run in runners.values():  # warm-up: one-time imports and allocations
         run(X, y, 1, 0)
     per_epoch = {name: [] for name in runners}
@@ -82,8 +98,10 @@ def main():
     bare = statistics.median(per_epoch["bare torch loop"])
     ours = statistics.median(per_epoch["sklearn-spectral trainer"])
     skorch = statistics.median(per_epoch["skorch NeuralNetClassifier"])
-    rows = [[name, spread(t, "{:.4f}"), f"{statistics.median(t) / bare:.2f}"]
-            for name, t in per_epoch.items()]
+    rows = [
+        [name, spread(t, "{:.4f}"), f"{statistics.median(t) / bare:.2f}"]
+        for name, t in per_epoch.items()
+    ]
     body = (
         f"10,000 x 20 rows, 3 classes, SpectralMLP 20-{HIDDEN}-3, batch {BATCH}, "
         f"{args.epochs} epochs x {args.repeats} repeats, {args.threads} torch "

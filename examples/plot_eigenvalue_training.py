@@ -47,8 +47,10 @@ for label, params in settings.items():
         net = model[-1].module_
         sizes.append(sum(p.numel() for p in net.parameters() if p.requires_grad))
         scores.append(model.score(X_test, y_test))
-        print(f"{label:17s} width {width:3d}: {sizes[-1]:6d} trained, "
-              f"test accuracy {scores[-1]:.3f}")
+        print(
+            f"{label:17s} width {width:3d}: {sizes[-1]:6d} trained, "
+            f"test accuracy {scores[-1]:.3f}"
+        )
     ax.plot(sizes, scores, "o-", label=label)
 ax.set_xscale("log")
 ax.set_xlabel("trained parameters")

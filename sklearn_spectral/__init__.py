@@ -1,7 +1,13 @@
 """scikit-learn estimators whose neural networks find their own architecture."""
 
 from ._spectral_mlp import SpectralMLPClassifier, SpectralMLPRegressor
+from ._spectral_nas import SpectralNASClassifier, SpectralNASRegressor
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["SpectralMLPClassifier", "SpectralMLPRegressor"]
+__all__ = [
+    "SpectralMLPClassifier",
+    "SpectralMLPRegressor",
+    "SpectralNASClassifier",
+    "SpectralNASRegressor",
+]

@@ -35,8 +35,10 @@ class Trainer:
     module : torch.nn.Module
         The network, already on its training device.
     loss_fn : callable
-        ``loss_fn(output, target)`` returning one loss per sample (shape
-        ``(batch,)``).
+        ``loss_fn(output, target, sample_weight)`` returning the mean loss of
+        the batch (a scalar tensor); ``sample_weight`` is ``None`` or the
+        batch's weights, normalized to mean 1 over the data set, to be used as
+        ``mean(sample_weight * per_sample_loss)``.
     score_fn : callable, optional
         ``score_fn(output, target, sample_weight)`` returning a Python float,
         higher is better; used on the validation set when one is given.
@@ -141,8 +143,7 @@ class Trainer:
             output, l2 = self.module.forward_with_l2(X)
         else:
             output, l2 = self.module(X), None
-        losses = self.loss_fn(output, y)
-        loss = losses.mean() if w is None else (losses * w).mean()
+        loss = self.loss_fn(output, y, w)
         if l2 is not None:
             loss = loss + 0.5 * self.alpha * l2 / X.shape[0]
         return loss
@@ -154,7 +155,7 @@ class Trainer:
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator).to(X.device)
         batch_size = min(self.batch_size, n)
-        total = torch.zeros((), dtype=torch.float64, device=X.device)
+        losses = []
         for start in range(0, n, batch_size):
             if self.shuffle:
                 idx = order[start : start + batch_size]
@@ -170,8 +171,11 @@ class Trainer:
             optimizer.step()
             for callback in self.step_callbacks:
                 callback(self)
-            total += loss.detach() * xb.shape[0]
-        return (total / n).item()
+            losses.append(loss.detach())
+        # Mean over rows: every batch is full but the last one.
+        sizes = torch.full((len(losses),), float(batch_size), device=X.device)
+        sizes[-1] = n - batch_size * (len(losses) - 1)
+        return (torch.stack(losses).double() @ sizes.double() / n).item()
 
     def _validation_score(self, X_val, y_val, w_val):
         self.module.eval()

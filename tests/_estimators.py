@@ -14,6 +14,12 @@ CHEAP_PARAMS = {
     "SpectralMLPRegressor": dict(
         hidden_layer_sizes=(8,), max_iter=60, learning_rate_init=0.02, random_state=0
     ),
+    "SpectralNASClassifier": dict(
+        hidden_layer_sizes=(8,), max_iter=60, learning_rate_init=0.02, random_state=0
+    ),
+    "SpectralNASRegressor": dict(
+        hidden_layer_sizes=(8,), max_iter=60, learning_rate_init=0.02, random_state=0
+    ),
 }
 
 

@@ -251,3 +251,18 @@ def test_auto_device_resolves_to_what_is_available(iris):
     X, y = iris
     clf = _clf(device="auto", max_iter=2).fit(X, y)
     assert clf.device_ == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_small_cpu_fit_uses_one_thread_and_restores_the_setting(iris):
+    X, y = iris
+    seen = []
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        clf = _clf(max_iter=2)
+        clf._callbacks = lambda: (lambda trainer: seen.append(torch.get_num_threads()),)
+        clf.fit(X, y)
+        assert seen == [1, 1]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)

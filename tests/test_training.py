@@ -17,8 +17,9 @@ def _data(n=64, seed=0):
     return X, y
 
 
-def _mse(out, target):
-    return 0.5 * (out - target).square().mean(dim=1)
+def _mse(out, target, w=None):
+    per_sample = 0.5 * (out - target).square().mean(dim=1)
+    return per_sample.mean() if w is None else (per_sample * w).mean()
 
 
 def _neg_mse(out, target, w):

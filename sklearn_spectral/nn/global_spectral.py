@@ -1,0 +1,399 @@
+"""Global spectral parametrization of a whole network (SPARCS, SPECTRAL.md section 2).
+
+All ``N = n_1 + ... + n_{B+1}`` nodes of a feed-forward network with layers
+``1..B+1`` (``1`` = input, ``B+1`` = output) are stacked into one adjacency
+
+    A = Phi Lambda Phi^{-1},    Phi = I + (sub-diagonal blocks phi_k),
+    Lambda = diag(lambda_1, ..., lambda_{B+1}),
+
+where ``phi_k`` has shape ``(n_{k+1}, n_k)`` (torch layout) and node ``i`` of
+layer ``k`` has the single eigenvalue ``lambda_k[i]``. The strictly-lower block
+from layer ``j`` to layer ``i`` is (seed eq. 3)
+
+    W_{i,j} = (-1)^{i-1-j} [phi_{i-1} diag(lambda_{i-1}) - diag(lambda_i) phi_{i-1}]
+              phi_{i-2} ... phi_j,
+
+so every layer feeds every later layer through the same ``phi``'s and
+``lambda``'s. The diagonal blocks of ``A`` are ``diag(lambda_k)`` (self-loops,
+which transfer no information) and the strictly-upper part is zero.
+
+The network never builds these ``O(B^2)`` blocks: :meth:`GlobalSpectralNetwork.forward`
+runs an exact ``O(B)`` carry recurrence (two matmuls per layer). The blocks and
+the dense ``A`` are materialized only for diagnostics and tests
+(:meth:`~GlobalSpectralNetwork.blocks`,
+:meth:`~GlobalSpectralNetwork.dense_adjacency`, :func:`dense_forward`).
+"""
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .spectral_layer import ACTIVATIONS
+
+__all__ = ["GlobalSpectralNetwork", "binomial_inverse", "dense_forward"]
+
+
+def binomial_inverse(Phi, B):
+    """Inverse of ``Phi`` by the binomial formula of the SPARCS poster.
+
+    ``Phi^{-1} = sum_{i=0}^{B} (-1)^i C(B+1, i+1) Phi^i``, exact when
+    ``Phi - I`` is nilpotent of order ``B + 1`` (``(Phi - I)^{B+1} = 0``), as
+    for the block unit-lower-bidiagonal ``Phi`` of a network with ``B + 1``
+    layers. It follows from ``Phi^{-1} = sum_{p=0}^{B} (I - Phi)^p`` and the
+    hockey-stick identity ``sum_{p=i}^{B} C(p, i) = C(B+1, i+1)``.
+
+    Parameters
+    ----------
+    Phi : torch.Tensor of shape (N, N)
+        Square matrix with ``(Phi - I)^{B+1} = 0``.
+    B : int
+        Number of weight blocks (layers minus one), ``B >= 0``.
+
+    Returns
+    -------
+    torch.Tensor of shape (N, N)
+
+    Examples
+    --------
+    >>> import torch
+    >>> Phi = torch.tensor([[1.0, 0.0, 0.0], [2.0, 1.0, 0.0], [0.0, 3.0, 1.0]])
+    >>> binomial_inverse(Phi, 2)
+    tensor([[ 1.,  0.,  0.],
+            [-2.,  1.,  0.],
+            [ 6., -3.,  1.]])
+    """
+    if Phi.ndim != 2 or Phi.shape[0] != Phi.shape[1]:
+        raise ValueError(f"Phi must be a square matrix, got shape {tuple(Phi.shape)}")
+    if B < 0:
+        raise ValueError(f"B must be >= 0, got {B}")
+    power = torch.eye(Phi.shape[0], dtype=Phi.dtype, device=Phi.device)
+    inverse = torch.zeros_like(power)
+    for i in range(B + 1):
+        inverse = inverse + (-1) ** i * math.comb(B + 1, i + 1) * power
+        power = power @ Phi
+    return inverse
+
+
+class GlobalSpectralNetwork(nn.Module):
+    """Feed-forward network under the global spectral parametrization.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Widths ``(n_1, ..., n_{B+1})``: inputs, hidden layers, outputs
+        (at least two entries).
+    activation : {"identity", "logistic", "tanh", "relu", "elu"}, default="tanh"
+        Activation of the hidden layers; the output layer is linear (the loss
+        applies the task's link).
+    generator : torch.Generator, optional
+        Source of randomness for the initialization; every random draw uses
+        it. ``None`` falls back to torch's default generator, as
+        :func:`torch.randn` does.
+    hidden_eigenvalue_init : float, default=0.0
+        If positive, the hidden eigenvalues ``lambda_2..lambda_B`` start
+        uniform in ``[-hidden_eigenvalue_init, hidden_eigenvalue_init]``
+        instead of 0 (the input eigenvalues ``lambda_1`` always start at 0).
+        They are drawn after all ``phi``'s, so the ``phi``'s do not depend on
+        this option.
+
+    Attributes
+    ----------
+    phis : torch.nn.ParameterList
+        ``B`` eigenvector blocks, ``phis[k-1]`` is ``phi_k`` of shape
+        ``(n_{k+1}, n_k)``.
+    eigenvalues : torch.nn.ParameterList
+        ``B + 1`` eigenvalue vectors ``lambda_1..lambda_{B+1}``.
+    biases : torch.nn.ParameterList
+        ``B`` bias vectors of layers ``2..B+1``.
+    activation : str
+        Key of :data:`~sklearn_spectral.nn.spectral_layer.ACTIVATIONS`.
+    layer_sizes : tuple of int
+
+    Notes
+    -----
+    **Initialization: the perceptron start** (SPECTRAL.md 2.2). ``lambda_k = 0``
+    for ``k <= B``, ``lambda_{B+1} = 1``, biases 0 and ``phi_k ~ N(0, 1/n_k)``
+    (so the carry neither explodes nor vanishes with depth). Then every block
+    into a hidden layer vanishes, the hidden activations are ``sigma(0)`` and,
+    when ``sigma(0) = 0`` (tanh, ELU, ReLU, identity), the network is exactly
+    the linear map ``x -> W_{B+1,1} x = (-1)^B phi_B ... phi_1 x``. (With the
+    logistic activation the hidden layers add a constant offset.)
+
+    **Forward pass.** The network computes the dense forward pass of the graph
+    ``A`` (see :func:`dense_forward`): for each layer ``i >= 2``
+
+        a_i = sum_{j<i} W_{i,j} h_j + b_i,
+        h_i = sigma(a_i) (hidden),  h_{B+1} = a_{B+1} (output),
+
+    where ``h_1 = x`` and ``h_j`` is the *post-activation* output of layer
+    ``j``: every block, long-range ones included, reads the activations, and
+    the self-loops ``diag(lambda_i)`` are left out. It is evaluated exactly in
+    ``O(B)`` with the carry ``z = Phi^{-1} h`` (``Phi z = h`` by forward
+    substitution):
+
+        z_1 = x
+        for k = 1..B:
+            a_{k+1} = W_{k+1,k} z_k + b_{k+1}
+                    = phi_k (lambda_k * z_k) - lambda_{k+1} * (phi_k z_k) + b_{k+1}
+            h_{k+1} = sigma(a_{k+1})          (a_{B+1} for the output layer)
+            z_{k+1} = h_{k+1} - phi_k z_k
+
+    Proof: with ``Z = Phi^{-1} H``, ``A H = Phi Lambda Z`` and its block row
+    ``k+1`` is ``phi_k lambda_k z_k + lambda_{k+1} z_{k+1}``; removing the
+    self-loop term ``lambda_{k+1} h_{k+1}`` and substituting
+    ``z_{k+1} = h_{k+1} - phi_k z_k`` leaves
+    ``(phi_k diag(lambda_k) - diag(lambda_{k+1}) phi_k) z_k = W_{k+1,k} z_k``.
+    The adjacent block ``W_{k+1,k}`` is built once per call (one broadcast
+    product, same size as ``phi_k``), so a layer costs two matmuls of the size
+    of an ordinary dense layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> net = GlobalSpectralNetwork([3, 5, 5, 2], generator=gen)
+    >>> x = torch.randn(4, 3, generator=torch.Generator().manual_seed(1))
+    >>> net(x).shape
+    torch.Size([4, 2])
+    >>> W31 = net.blocks(dtype=torch.float32)[3][0]  # input -> output block
+    >>> torch.allclose(net(x), x @ W31.T, atol=1e-6)  # perceptron at init
+    True
+    """
+
+    def __init__(
+        self,
+        layer_sizes,
+        *,
+        activation="tanh",
+        generator=None,
+        hidden_eigenvalue_init=0.0,
+    ):
+        super().__init__()
+        layer_sizes = tuple(int(n) for n in layer_sizes)
+        if len(layer_sizes) < 2 or min(layer_sizes) < 1:
+            raise ValueError(
+                f"layer_sizes must hold at least two positive widths, got {layer_sizes}"
+            )
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
+            )
+        if not hidden_eigenvalue_init >= 0:
+            raise ValueError(
+                f"hidden_eigenvalue_init must be >= 0, got {hidden_eigenvalue_init!r}"
+            )
+        self.layer_sizes = layer_sizes
+        self.activation = activation
+        n_blocks = len(layer_sizes) - 1
+        self.phis = nn.ParameterList(
+            nn.Parameter(
+                torch.randn(n_out, n_in, generator=generator) / math.sqrt(n_in)
+            )
+            for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:], strict=True)
+        )
+        eigenvalues = [torch.zeros(n) for n in layer_sizes[:-1]]
+        if hidden_eigenvalue_init > 0:
+            for k in range(1, n_blocks):
+                eigenvalues[k].uniform_(
+                    -hidden_eigenvalue_init, hidden_eigenvalue_init, generator=generator
+                )
+        eigenvalues.append(torch.ones(layer_sizes[-1]))
+        self.eigenvalues = nn.ParameterList(nn.Parameter(lam) for lam in eigenvalues)
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.zeros(n)) for n in layer_sizes[1:]
+        )
+
+    @property
+    def n_blocks(self):
+        """Number ``B`` of weight blocks between adjacent layers."""
+        return len(self.layer_sizes) - 1
+
+    def adjacent_blocks(self):
+        """Adjacent blocks ``W_{k+1,k}``, ``k = 1..B``, in order.
+
+        ``W_{k+1,k} = phi_k diag(lambda_k) - diag(lambda_{k+1}) phi_k``, of
+        shape ``(n_{k+1}, n_k)``, built with one broadcast product.
+        Differentiable, in the parameters' dtype.
+        """
+        # Plain lists: indexing a ParameterList costs ~5 % of a training step.
+        lams = list(self.eigenvalues)
+        return [
+            phi * (lams[k] - lams[k + 1].unsqueeze(1))
+            for k, phi in enumerate(list(self.phis))
+        ]
+
+    def forward(self, x):
+        """Output of the network by the ``O(B)`` carry recurrence.
+
+        Equal to :func:`dense_forward` up to float rounding; see the Notes of
+        the class for the recurrence and its proof. ``phi_k (lambda_k * z) -
+        lambda_{k+1} * (phi_k z)`` is computed as ``W_{k+1,k} z`` with the
+        adjacent block built once (measured faster than the two-product form
+        and than one matmul on stacked weights).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_1)
+
+        Returns
+        -------
+        torch.Tensor of shape (n_samples, n_{B+1})
+        """
+        return self._propagate(x, self.adjacent_blocks())
+
+    def forward_with_l2(self, x):
+        """Output and ``sum_k ||W_{k+1,k}||_F^2``, sharing one build of the blocks.
+
+        The penalty covers the *adjacent* blocks ``W_{k+1,k}`` only (the
+        weights the recurrence builds anyway); the long-range blocks
+        ``W_{i,j}``, ``i > j + 1``, are never materialized, so an L2 strength
+        ``alpha`` regularizes adjacent blocks.
+
+        Returns
+        -------
+        output : torch.Tensor of shape (n_samples, n_{B+1})
+        l2 : torch.Tensor, scalar
+        """
+        weights = self.adjacent_blocks()
+        l2 = torch.cat([w.reshape(-1) for w in weights]).square().sum()
+        return self._propagate(x, weights), l2
+
+    def _propagate(self, x, weights):
+        act = ACTIVATIONS[self.activation]
+        last = self.n_blocks - 1
+        z = x
+        for k, (phi, w, b) in enumerate(
+            zip(list(self.phis), weights, list(self.biases), strict=True)
+        ):
+            a = F.linear(z, w, b)
+            if k == last:
+                return a
+            z = act(a) - F.linear(z, phi)
+
+    @torch.no_grad()
+    def blocks(self, dtype=torch.float64):
+        """Dense blocks ``W_{i,j}`` by seed eq. 3, for diagnostics.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, default=torch.float64
+            Precision of the computation (float64 keeps deep products exact).
+
+        Returns
+        -------
+        list of list
+            ``(B+1) x (B+1)`` nested list; entry ``[i][j]`` (0-based, ``i > j``)
+            is ``W_{i+1,j+1}`` of shape ``(n_{i+1}, n_{j+1})``, every other
+            entry is ``None``. No gradient.
+        """
+        phis = [phi.to(dtype) for phi in self.phis]
+        lams = [lam.to(dtype) for lam in self.eigenvalues]
+        adjacent = [
+            phi * (lams[k] - lams[k + 1].unsqueeze(1)) for k, phi in enumerate(phis)
+        ]
+        n_layers = len(self.layer_sizes)
+        out = [[None] * n_layers for _ in range(n_layers)]
+        for j in range(n_layers - 1):
+            product = None  # phi_{i-2} ... phi_j (0-based phis[i-2] ... phis[j])
+            for i in range(j + 1, n_layers):
+                block = (
+                    adjacent[i - 1] if product is None else adjacent[i - 1] @ product
+                )
+                out[i][j] = block if (i - 1 - j) % 2 == 0 else -block
+                product = phis[i - 1] if product is None else phis[i - 1] @ product
+        return out
+
+    def _offsets(self):
+        """Start index of every layer in the stacked node order, and ``N``."""
+        offsets = [0]
+        for n in self.layer_sizes:
+            offsets.append(offsets[-1] + n)
+        return offsets
+
+    def dense_adjacency(self, dtype=torch.float64):
+        """Dense ``N x N`` adjacency ``Phi Lambda Phi^{-1}``, for tests.
+
+        ``Phi^{-1}`` is solved numerically with
+        :func:`torch.linalg.solve_triangular` (``Phi`` is unit lower
+        triangular), independently of the binomial formula and of eq. 3; the
+        result is exactly lower triangular, so the strictly-upper part of
+        ``A`` is exactly zero. Differentiable.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, default=torch.float64
+
+        Returns
+        -------
+        torch.Tensor of shape (N, N), ``N = sum(layer_sizes)``
+        """
+        offsets = self._offsets()
+        Phi = torch.eye(offsets[-1], dtype=dtype, device=self.phis[0].device)
+        for k, phi in enumerate(self.phis):
+            rows = slice(offsets[k + 1], offsets[k + 2])
+            Phi[rows, offsets[k] : offsets[k + 1]] = phi.to(dtype)
+        Lam = torch.diag(torch.cat([lam.to(dtype) for lam in self.eigenvalues]))
+        eye = torch.eye(offsets[-1], dtype=dtype, device=Phi.device)
+        Phi_inv = torch.linalg.solve_triangular(
+            Phi, eye, upper=False, unitriangular=True
+        )
+        return Phi @ Lam @ Phi_inv
+
+    @torch.no_grad()
+    def proximal_step(self, threshold):
+        """Soft-threshold the non-output eigenvalues in place.
+
+        ``lambda <- sign(lambda) * max(|lambda| - threshold, 0)`` on
+        ``lambda_1..lambda_B`` (input and hidden layers); the output
+        eigenvalues are left alone. Call it after each optimizer step with
+        ``threshold = lr * eigenvalue_l1`` (proximal gradient for an L1
+        penalty; it gives exact zeros, which Adam + L1 never does).
+        """
+        if threshold < 0:
+            raise ValueError(f"threshold must be >= 0, got {threshold}")
+        for lam in self.eigenvalues[:-1]:
+            lam.copy_(lam.sign() * (lam.abs() - threshold).clamp_(min=0))
+
+    def extra_repr(self):
+        return f"layer_sizes={self.layer_sizes}, activation={self.activation!r}"
+
+
+def dense_forward(network, x):
+    """Float64 reference forward pass built from the dense ``Phi Lambda Phi^{-1}``.
+
+    Every block ``W_{i,j}`` (``i > j``) is cut out of
+    :meth:`GlobalSpectralNetwork.dense_adjacency` (not from eq. 3), and for
+    each layer ``i >= 2``
+
+        a_i = sum_{j<i} h_j W_{i,j}^T + b_i,
+        h_i = sigma(a_i) for hidden layers,  h_{B+1} = a_{B+1},
+
+    with ``h_1 = x`` and ``h_j`` the post-activation output of layer ``j``.
+    The diagonal self-loops are not used. ``network(x)`` equals this up to
+    float rounding (see the Notes of :class:`GlobalSpectralNetwork`).
+    Differentiable with respect to the network's parameters.
+
+    Parameters
+    ----------
+    network : GlobalSpectralNetwork
+    x : torch.Tensor of shape (n_samples, n_1)
+
+    Returns
+    -------
+    torch.Tensor of shape (n_samples, n_{B+1}), float64
+    """
+    dtype = torch.float64
+    act = ACTIVATIONS[network.activation]
+    A = network.dense_adjacency(dtype)
+    offsets = network._offsets()
+    n_layers = len(network.layer_sizes)
+    hs = [x.to(dtype)]
+    for i in range(1, n_layers):
+        rows = slice(offsets[i], offsets[i + 1])
+        a = network.biases[i - 1].to(dtype)
+        for j in range(i):
+            a = a + hs[j] @ A[rows, offsets[j] : offsets[j + 1]].T
+        hs.append(a if i == n_layers - 1 else act(a))
+    return hs[-1]

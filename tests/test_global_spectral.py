@@ -1,0 +1,297 @@
+import math
+
+import pytest
+import torch
+
+from sklearn_spectral.nn.global_spectral import (
+    GlobalSpectralNetwork,
+    binomial_inverse,
+    dense_forward,
+)
+from sklearn_spectral.nn.spectral_layer import ACTIVATIONS
+
+SIZES = [
+    (3, 2),  # B = 1: no hidden layer
+    (4, 5, 2),  # B = 2
+    (3, 6, 4, 1),  # B = 3
+    (5, 4, 7, 3, 6, 2),  # B = 5
+]
+
+
+def _gen(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+def _random_network(sizes, activation="tanh", seed=0):
+    """Float64 network with nonzero eigenvalues in every layer and random biases."""
+    net = GlobalSpectralNetwork(sizes, activation=activation, generator=_gen(seed))
+    net.double()
+    g = _gen(seed + 1000)
+    with torch.no_grad():
+        for lam in net.eigenvalues:
+            lam.copy_(torch.randn(lam.shape, generator=g, dtype=torch.float64))
+        for b in net.biases:
+            b.copy_(0.3 * torch.randn(b.shape, generator=g, dtype=torch.float64))
+    return net
+
+
+def _x(sizes, seed=1, n=7):
+    return torch.randn(n, sizes[0], generator=_gen(seed), dtype=torch.float64)
+
+
+def _dense_blocks(net):
+    A = net.dense_adjacency()
+    offsets = [0, *torch.tensor(net.layer_sizes).cumsum(0).tolist()]
+    n = len(net.layer_sizes)
+    return A, [
+        [A[offsets[i] : offsets[i + 1], offsets[j] : offsets[j + 1]] for j in range(n)]
+        for i in range(n)
+    ]
+
+
+def _literal_recurrence(net, x):
+    """The carry recurrence of SPECTRAL.md 2.1, written with two products."""
+    act = ACTIVATIONS[net.activation]
+    lams, n_blocks = net.eigenvalues, len(net.phis)
+    z = x
+    for k, phi in enumerate(net.phis):
+        u = z @ phi.T
+        a = (z * lams[k]) @ phi.T - lams[k + 1] * u
+        if k == n_blocks - 1:
+            return a + net.biases[k]
+        z = act(a + net.biases[k]) - u
+
+
+@pytest.mark.parametrize("activation", ["tanh", "elu"])
+@pytest.mark.parametrize("sizes", SIZES)
+def test_recurrence_equals_dense_forward_pass(sizes, activation):
+    net = _random_network(sizes, activation)
+    x = _x(sizes)
+    out = net(x)
+    assert out.dtype == torch.float64 and out.shape == (7, sizes[-1])
+    torch.testing.assert_close(out, dense_forward(net, x), rtol=0, atol=1e-10)
+    torch.testing.assert_close(out, _literal_recurrence(net, x), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("sizes", SIZES[1:])
+def test_recurrence_gradients_equal_dense_gradients(sizes):
+    net = _random_network(sizes, "elu", seed=3)
+    x = _x(sizes, seed=4)
+    params = list(net.parameters())
+    grads = torch.autograd.grad(net(x).square().sum(), params)
+    dense_grads = torch.autograd.grad(dense_forward(net, x).square().sum(), params)
+    for g, dg in zip(grads, dense_grads, strict=True):
+        torch.testing.assert_close(g, dg, rtol=0, atol=1e-9)
+
+
+def test_dense_forward_uses_post_activations_not_carry():
+    # A depth where the distinction matters: with z_j instead of h_j in the
+    # long-range blocks (or pre-activations), the result would differ.
+    sizes = (3, 4, 4, 2)
+    net = _random_network(sizes, "tanh", seed=5)
+    x = _x(sizes, seed=6)
+    _, W = _dense_blocks(net)
+    a2 = x @ W[1][0].T + net.biases[0]
+    h2 = torch.tanh(a2)
+    a3 = x @ W[2][0].T + h2 @ W[2][1].T + net.biases[1]
+    h3 = torch.tanh(a3)
+    out = x @ W[3][0].T + h2 @ W[3][1].T + h3 @ W[3][2].T + net.biases[2]
+    torch.testing.assert_close(net(x), out, rtol=0, atol=1e-10)
+    # Feeding pre-activations to the later blocks gives something else.
+    wrong = x @ W[3][0].T + a2 @ W[3][1].T + a3 @ W[3][2].T + net.biases[2]
+    assert (net(x) - wrong).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("sizes", SIZES)
+def test_eq3_blocks_equal_dense_adjacency(sizes):
+    net = _random_network(sizes, seed=7)
+    A, dense = _dense_blocks(net)
+    blocks = net.blocks()
+    n = len(sizes)
+    assert len(blocks) == n and all(len(row) == n for row in blocks)
+    for i in range(n):
+        for j in range(n):
+            if i > j:
+                assert blocks[i][j].dtype == torch.float64
+                assert not blocks[i][j].requires_grad
+                torch.testing.assert_close(
+                    blocks[i][j], dense[i][j], rtol=0, atol=1e-12
+                )
+            else:
+                assert blocks[i][j] is None
+    assert torch.count_nonzero(torch.triu(A, diagonal=1)) == 0
+    # The diagonal blocks are exactly diag(lambda_k): no off-diagonal entries.
+    for k, lam in enumerate(net.eigenvalues):
+        torch.testing.assert_close(dense[k][k], torch.diag(lam), rtol=0, atol=1e-12)
+    # The adjacent blocks are the ones the forward pass builds.
+    for k, w in enumerate(net.adjacent_blocks()):
+        torch.testing.assert_close(w, blocks[k + 1][k], rtol=0, atol=0)
+
+
+def test_blocks_in_float32_match_float64():
+    net = GlobalSpectralNetwork((3, 5, 4, 2), generator=_gen(0))
+    b32, b64 = net.blocks(dtype=torch.float32), net.blocks()
+    assert b32[3][0].dtype == torch.float32
+    torch.testing.assert_close(b32[3][0].double(), b64[3][0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("sizes", SIZES)
+def test_binomial_inverse_formula(sizes):
+    net = _random_network(sizes, seed=8)
+    offsets = [0, *torch.tensor(sizes).cumsum(0).tolist()]
+    Phi = torch.eye(offsets[-1], dtype=torch.float64)
+    for k, phi in enumerate(net.phis):
+        Phi[offsets[k + 1] : offsets[k + 2], offsets[k] : offsets[k + 1]] = phi.detach()
+    B = len(sizes) - 1
+    torch.testing.assert_close(
+        binomial_inverse(Phi, B), torch.linalg.inv(Phi), rtol=0, atol=1e-10
+    )
+    Lam = torch.diag(torch.cat([lam.detach() for lam in net.eigenvalues]))
+    torch.testing.assert_close(
+        Phi @ Lam @ binomial_inverse(Phi, B),
+        net.dense_adjacency().detach(),
+        rtol=0,
+        atol=1e-10,
+    )
+
+
+def test_binomial_inverse_rejects_bad_input():
+    with pytest.raises(ValueError, match="square"):
+        binomial_inverse(torch.ones(2, 3), 1)
+    with pytest.raises(ValueError, match="B must be"):
+        binomial_inverse(torch.eye(2), -1)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "elu", "relu", "identity"])
+@pytest.mark.parametrize("sizes", SIZES)
+def test_perceptron_start_is_exactly_linear(sizes, activation):
+    net = GlobalSpectralNetwork(sizes, activation=activation, generator=_gen(2))
+    for lam in net.eigenvalues[:-1]:
+        assert torch.count_nonzero(lam) == 0
+    assert torch.equal(net.eigenvalues[-1], torch.ones(sizes[-1]))
+    for b in net.biases:
+        assert torch.count_nonzero(b) == 0
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+    net.double()
+    blocks = net.blocks()
+    B = len(sizes) - 1
+    # Every block into a hidden layer vanishes ...
+    for i in range(1, B):
+        for j in range(i):
+            assert torch.count_nonzero(blocks[i][j]) == 0
+    # ... and the input -> output block is (-1)^B lambda_{B+1} phi_B ... phi_1.
+    product = net.phis[0].detach()
+    for phi in net.phis[1:]:
+        product = phi.detach() @ product
+    W = blocks[B][0]
+    torch.testing.assert_close(W, (-1) ** B * product, rtol=0, atol=1e-12)
+    x = _x(sizes, seed=9, n=11)
+    out = net(x)
+    torch.testing.assert_close(out, x @ W.T + net.biases[-1], rtol=0, atol=1e-12)
+    # Linear: f(2x - y) = 2 f(x) - f(y).
+    y = _x(sizes, seed=10, n=11)
+    torch.testing.assert_close(net(2 * x - y), 2 * out - net(y), rtol=0, atol=1e-12)
+
+
+def test_phi_init_scale_keeps_the_carry_stable():
+    sizes = (64,) * 9
+    net = GlobalSpectralNetwork(sizes, generator=_gen(0))
+    for phi in net.phis:
+        assert abs(phi.std().item() * math.sqrt(phi.shape[1]) - 1) < 0.1
+    x = torch.randn(256, 64, generator=_gen(1))
+    ratio = net(x).std() / x.std()
+    assert 0.2 < ratio < 5
+
+
+@pytest.mark.parametrize("sizes", SIZES)
+def test_forward_with_l2(sizes):
+    net = _random_network(sizes, seed=11)
+    x = _x(sizes)
+    out, l2 = net.forward_with_l2(x)
+    torch.testing.assert_close(out, net(x), rtol=0, atol=0)
+    blocks = net.blocks()
+    expected = sum(blocks[k + 1][k].square().sum() for k in range(len(sizes) - 1))
+    torch.testing.assert_close(l2.detach(), expected, rtol=1e-12, atol=0)
+    assert l2.requires_grad
+    l2.backward()
+    assert all(lam.grad is not None for lam in net.eigenvalues)
+
+
+def test_proximal_step_soft_thresholds_non_output_eigenvalues():
+    net = GlobalSpectralNetwork((2, 3, 4, 2), generator=_gen(0))
+    values = [
+        [0.05, -0.2],
+        [0.3, -0.09, 0.1],
+        [-1.0, 0.0, 0.099, 0.5],
+        [0.01, -0.05],  # output: never touched
+    ]
+    with torch.no_grad():
+        for lam, v in zip(net.eigenvalues, values, strict=True):
+            lam.copy_(torch.tensor(v))
+    net.proximal_step(0.1)
+    expected = [
+        [0.0, -0.1],
+        [0.2, 0.0, 0.0],
+        [-0.9, 0.0, 0.0, 0.4],
+        [0.01, -0.05],
+    ]
+    for lam, e in zip(net.eigenvalues, expected, strict=True):
+        torch.testing.assert_close(lam.detach(), torch.tensor(e))
+        assert lam.requires_grad and lam.grad is None
+    # Values under the threshold become exact zeros (not -0.0 rounding noise).
+    assert net.eigenvalues[0][0].item() == 0.0
+    assert net.eigenvalues[1][2].item() == 0.0
+    net.proximal_step(0.0)
+    for lam, e in zip(net.eigenvalues, expected, strict=True):
+        torch.testing.assert_close(lam.detach(), torch.tensor(e))
+    with pytest.raises(ValueError, match="threshold"):
+        net.proximal_step(-1.0)
+
+
+def test_same_seed_same_parameters_and_global_rng_untouched():
+    sizes = (4, 6, 5, 3)
+    state = torch.get_rng_state()
+    a = GlobalSpectralNetwork(sizes, generator=_gen(42), hidden_eigenvalue_init=1e-3)
+    b = GlobalSpectralNetwork(sizes, generator=_gen(42), hidden_eigenvalue_init=1e-3)
+    c = GlobalSpectralNetwork(sizes, generator=_gen(43), hidden_eigenvalue_init=1e-3)
+    assert torch.equal(torch.get_rng_state(), state)
+    pa, pb, pc = (dict(n.named_parameters()) for n in (a, b, c))
+    assert pa.keys() == pb.keys()
+    for name in pa:
+        assert torch.equal(pa[name], pb[name]), name
+    assert not torch.equal(pa["phis.0"], pc["phis.0"])
+
+
+def test_hidden_eigenvalue_init():
+    sizes = (4, 6, 5, 3)
+    base = GlobalSpectralNetwork(sizes, generator=_gen(0))
+    net = GlobalSpectralNetwork(sizes, generator=_gen(0), hidden_eigenvalue_init=1e-3)
+    # The phi's are drawn first, so they do not depend on the option.
+    for phi0, phi in zip(base.phis, net.phis, strict=True):
+        assert torch.equal(phi0, phi)
+    lams = net.eigenvalues
+    assert torch.count_nonzero(lams[0]) == 0  # input layer stays at 0
+    for lam in lams[1:-1]:
+        assert torch.count_nonzero(lam) == lam.numel()
+        assert lam.abs().max() <= 1e-3
+    assert torch.equal(lams[-1], torch.ones(3))
+    with pytest.raises(ValueError, match="hidden_eigenvalue_init"):
+        GlobalSpectralNetwork(sizes, hidden_eigenvalue_init=-1.0)
+
+
+def test_structure_and_validation():
+    net = GlobalSpectralNetwork([4, 6, 5, 3], activation="elu", generator=_gen(0))
+    assert net.layer_sizes == (4, 6, 5, 3) and net.activation == "elu"
+    assert net.n_blocks == 3
+    assert [tuple(p.shape) for p in net.phis] == [(6, 4), (5, 6), (3, 5)]
+    assert [tuple(p.shape) for p in net.eigenvalues] == [(4,), (6,), (5,), (3,)]
+    assert [tuple(p.shape) for p in net.biases] == [(6,), (5,), (3,)]
+    assert sum(p.numel() for p in net.parameters()) == 24 + 30 + 15 + 18 + 14
+    assert "layer_sizes=(4, 6, 5, 3)" in repr(net)
+    assert net.dense_adjacency().shape == (18, 18)
+    with pytest.raises(ValueError, match="activation"):
+        GlobalSpectralNetwork([2, 2], activation="gelu")
+    with pytest.raises(ValueError, match="layer_sizes"):
+        GlobalSpectralNetwork([3])
+    with pytest.raises(ValueError, match="layer_sizes"):
+        GlobalSpectralNetwork([3, 0, 1])
