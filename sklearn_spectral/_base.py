@@ -228,6 +228,7 @@ class BaseTorchEstimator(BaseEstimator):
             generator=torch_generator(rng),
             callbacks=self._callbacks(),
             step_callbacks=self._step_callbacks(),
+            proximal_penalty=self._proximal_penalty(),
             verbose=bool(self.verbose),
         )
         with training_threads(module, batch_size, device):
@@ -265,6 +266,10 @@ class BaseTorchEstimator(BaseEstimator):
     def _step_callbacks(self):
         """Hooks run after every optimizer step (proximal steps)."""
         return ()
+
+    def _proximal_penalty(self):
+        """``penalty(module) -> float`` minimized by the proximal steps."""
+        return None
 
     def _set_fitted_attributes(self):
         """Export what the network learned as NumPy attributes."""

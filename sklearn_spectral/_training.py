@@ -69,6 +69,12 @@ class Trainer:
     step_callbacks : sequence of callable, default=()
         ``callback(trainer)`` called after every optimizer step (proximal
         steps such as the eigenvalue soft-threshold).
+    proximal_penalty : callable, optional
+        ``proximal_penalty(module)`` returning, as a float, a penalty that
+        ``step_callbacks`` minimize by proximal steps (e.g. an L1 term). It is
+        added to every epoch's loss, so the loss curve and the stopping rule
+        follow the whole objective: training goes on while the proximal steps
+        still decrease it.
     verbose : bool, default=False
         Print the loss of every epoch.
     optimizer : torch.optim.Optimizer, optional
@@ -108,6 +114,7 @@ class Trainer:
         generator=None,
         callbacks=(),
         step_callbacks=(),
+        proximal_penalty=None,
         verbose=False,
         optimizer=None,
     ):
@@ -124,6 +131,7 @@ class Trainer:
         self.generator = generator
         self.callbacks = list(callbacks)
         self.step_callbacks = list(step_callbacks)
+        self.proximal_penalty = proximal_penalty
         self.verbose = verbose
         self.optimizer = optimizer or make_adam(module.parameters(), learning_rate_init)
         self.loss_curve = []
@@ -175,7 +183,10 @@ class Trainer:
         # Mean over rows: every batch is full but the last one.
         sizes = torch.full((len(losses),), float(batch_size), device=X.device)
         sizes[-1] = n - batch_size * (len(losses) - 1)
-        return (torch.stack(losses).double() @ sizes.double() / n).item()
+        loss = (torch.stack(losses).double() @ sizes.double() / n).item()
+        if self.proximal_penalty is not None:
+            loss += float(self.proximal_penalty(module))
+        return loss
 
     def _validation_score(self, X_val, y_val, w_val):
         self.module.eval()

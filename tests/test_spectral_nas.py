@@ -1,0 +1,122 @@
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_spectral import SpectralNASClassifier, SpectralNASRegressor
+from sklearn_spectral.datasets import make_nonlinearity_regression
+from sklearn_spectral.nn import ACTIVATIONS
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _reg(**kw):
+    params = dict(hidden_layer_sizes=(8, 8), random_state=0, device="cpu")
+    params.update(kw)
+    return SpectralNASRegressor(**params)
+
+
+@pytest.fixture(scope="module")
+def linear_fit():
+    X, y = make_nonlinearity_regression(400, alpha=0.0, random_state=0)
+    return X, y, _reg().fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def nonlinear_fit():
+    X, y = make_nonlinearity_regression(
+        400, alpha=1.0, max_frequency=2.0, random_state=0
+    )
+    return X, y, _reg().fit(X, y)
+
+
+def test_linear_task_keeps_every_hidden_eigenvalue_at_zero(linear_fit):
+    X, y, reg = linear_fit
+    assert reg.score(X, y) > 0.999
+    for lam in reg.eigenvalues_[1:-1]:
+        assert np.count_nonzero(lam) == 0
+    assert reg.topology_richness_ == 0.0
+    assert reg.topology_["active_nodes"][1:-1] == [0, 0]
+    # Only the perceptron's weights are in use: W_{out,in} and the biases.
+    assert reg.n_active_parameters_ == 2 * 1 + 1
+
+
+def test_nonlinear_task_switches_hidden_nodes_on(nonlinear_fit):
+    X, y, reg = nonlinear_fit
+    assert reg.score(X, y) > 0.95
+    assert reg.topology_richness_ > 0.5
+    assert sum(reg.topology_["active_nodes"][1:-1]) > 0
+
+
+def test_fitted_attribute_layouts(nonlinear_fit):
+    X, _, reg = nonlinear_fit
+    sizes = [2, 8, 8, 1]
+    assert [len(lam) for lam in reg.eigenvalues_] == sizes
+    assert [phi.shape for phi in reg.eigenvectors_] == [(8, 2), (8, 8), (1, 8)]
+    assert [len(b) for b in reg.intercepts_] == [8, 8, 1]
+    assert reg.topology_["layer_sizes"] == sizes
+    norms = reg.topology_["block_norms"]
+    assert norms.shape == (4, 4)
+    assert np.all(np.triu(norms) == 0)
+    blocks = reg.weight_blocks()
+    assert sorted(blocks) == [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)]
+    for (i, j), block in blocks.items():
+        assert block.shape == (sizes[i], sizes[j])
+        assert block.dtype == np.float64
+        assert norms[i, j] == pytest.approx(np.linalg.norm(block))
+    assert reg.n_layers_ == 4 and reg.n_outputs_ == 1
+    assert reg.feature_importances_.shape == (2,)
+    assert reg.feature_importances_.sum() == pytest.approx(1.0)
+
+
+def test_predictions_are_the_dense_pass_over_every_block(nonlinear_fit):
+    # Every layer reads every earlier layer's activations through W_{i,j}.
+    X, _, reg = nonlinear_fit
+    blocks = reg.weight_blocks()
+    act = ACTIVATIONS[reg.activation]
+    hs = [X]
+    for i in range(1, 4):
+        a = reg.intercepts_[i - 1] + sum(hs[j] @ blocks[(i, j)].T for j in range(i))
+        hs.append(a if i == 3 else act(torch.from_numpy(a)).numpy())
+    y_scaled = hs[-1][:, 0]
+    np.testing.assert_allclose(
+        reg.predict(X), y_scaled * reg._y_scale[0] + reg._y_mean[0], rtol=1e-10
+    )
+
+
+def test_feature_importances_find_the_used_inputs():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 5))
+    y = 2 * X[:, 3] - X[:, 1]
+    reg = _reg().fit(X, y)
+    assert set(np.argsort(reg.feature_importances_)[-2:]) == {1, 3}
+
+
+def test_zero_l1_leaves_eigenvalues_free():
+    X, y = make_nonlinearity_regression(200, alpha=0.0, random_state=0)
+    reg = _reg(eigenvalue_l1=0.0, max_iter=30).fit(X, y)
+    assert all(np.count_nonzero(lam) == len(lam) for lam in reg.eigenvalues_[1:-1])
+
+
+def test_classifier_and_grid_search_over_eigenvalue_l1():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    search = GridSearchCV(
+        SpectralNASClassifier((8,), random_state=0, device="cpu", max_iter=100),
+        {"eigenvalue_l1": [0.01, 1.0]},
+        cv=3,
+    ).fit(X, y)
+    assert search.best_score_ > 0.85
+    assert search.best_estimator_.topology_["layer_sizes"] == [4, 8, 3]
+    proba = search.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
