@@ -1,0 +1,120 @@
+"""SpectralNAS against MLPRegressor / MLPClassifier of the same maximum widths.
+
+make_friedman1 (2,000 rows, noise 1), load_diabetes (R²) and load_digits
+(accuracy); 75/25 split per seed (stratified for digits), standardized X,
+3 seeds. Both models get hidden widths (32, 32) and the same setting, once with
+their default parameters and once with ``early_stopping=True`` (NAS: its
+defaults otherwise; MLP: ``max_iter=500``). Reports the test score, the
+parameters in use (NAS: ``n_active_parameters_``; MLP: all weights and biases)
+and the fit time.
+
+Target (issue 3): at least as good as the MLP, with fewer active parameters.
+"""
+
+import argparse
+import warnings
+from functools import partial
+
+import numpy as np
+from _report import markdown_table, spread, timed, write_section
+from sklearn.datasets import load_diabetes, load_digits, make_friedman1
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_spectral import SpectralNASClassifier, SpectralNASRegressor
+
+WIDTHS = (32, 32)
+DATA = {
+    "make_friedman1": (partial(make_friedman1, 2000, noise=1.0, random_state=0), False),
+    "load_diabetes": (partial(load_diabetes, return_X_y=True), False),
+    "load_digits": (partial(load_digits, return_X_y=True), True),
+}
+
+
+def mlp_parameters(mlp):
+    return sum(
+        c.size + b.size for c, b in zip(mlp.coefs_, mlp.intercepts_, strict=True)
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, default=3)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    rows, verdicts = [], []
+    for data_name, (load, is_clf) in DATA.items():
+        X, y = load()
+        for setting, extra in (
+            ("defaults", {}),
+            ("early_stopping", {"early_stopping": True}),
+        ):
+            res = {
+                "nas": [],
+                "mlp": [],
+                "nas_p": [],
+                "mlp_p": [],
+                "nas_t": [],
+                "mlp_t": [],
+            }
+            for seed in range(args.seeds):
+                X_tr, X_te, y_tr, y_te = train_test_split(
+                    X,
+                    y,
+                    test_size=0.25,
+                    random_state=seed,
+                    stratify=y if is_clf else None,
+                )
+                scaler = StandardScaler().fit(X_tr)
+                X_tr, X_te = scaler.transform(X_tr), scaler.transform(X_te)
+                nas = (SpectralNASClassifier if is_clf else SpectralNASRegressor)(
+                    WIDTHS, random_state=seed, device="cpu", **extra
+                )
+                mlp = (MLPClassifier if is_clf else MLPRegressor)(
+                    hidden_layer_sizes=WIDTHS, max_iter=500, random_state=seed, **extra
+                )
+                res["nas_t"].append(timed(nas.fit, X_tr, y_tr)[1])
+                res["mlp_t"].append(timed(mlp.fit, X_tr, y_tr)[1])
+                res["nas"].append(nas.score(X_te, y_te))
+                res["mlp"].append(mlp.score(X_te, y_te))
+                res["nas_p"].append(nas.n_active_parameters_)
+                res["mlp_p"].append(mlp_parameters(mlp))
+            for model in ("nas", "mlp"):
+                name = "SpectralNAS" if model == "nas" else "MLP"
+                rows.append(
+                    [
+                        data_name,
+                        setting,
+                        name,
+                        spread(res[model]),
+                        f"{np.mean(res[model]):.4f}",
+                        f"{np.mean(res[model + '_p']):.0f}",
+                        spread(res[model + "_t"], "{:.2f}"),
+                    ]
+                )
+            gap = np.mean(res["nas"]) - np.mean(res["mlp"])
+            fewer = np.mean(res["nas_p"]) < np.mean(res["mlp_p"])
+            verdicts.append(
+                f"- {data_name}, {setting}: NAS − MLP {gap:+.4f} "
+                f"({'at least as good' if gap >= 0 else 'WORSE'}); active parameters "
+                f"{np.mean(res['nas_p']):.0f} vs {np.mean(res['mlp_p']):.0f} "
+                f"({'fewer' if fewer else 'NOT fewer'})."
+            )
+    body = (
+        f"Maximum widths {WIDTHS}, {args.seeds} seeds, test scores (R² for "
+        "regression, accuracy for digits) median [min, max] and mean; parameters "
+        "in use (mean); fit time in seconds.\n\n"
+        + markdown_table(
+            ["data", "setting", "model", "test score", "mean", "parameters", "fit (s)"],
+            rows,
+        )
+        + "\n\n"
+        + "\n".join(verdicts)
+    )
+    write_section("nas_accuracy", "SpectralNAS: accuracy and size vs MLP", body)
+
+
+if __name__ == "__main__":
+    main()
