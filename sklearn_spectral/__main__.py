@@ -15,7 +15,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_spectral import SpectralMLPClassifier
+from sklearn_spectral import SpectralMLPClassifier, SpectralNASClassifier
 
 
 def _summary(values):
@@ -41,6 +41,11 @@ def main():
         X, y, test_size=0.25, stratify=y, random_state=0
     )
     print(f"load_digits: {len(X_train)} training rows, {len(X_test)} test rows\n")
+    # torch imports part of its optimizer machinery on the first step (~1 s once
+    # per process): pay it before timing.
+    SpectralMLPClassifier((4,), max_iter=1, device="cpu").fit(
+        X_train[:50], y_train[:50]
+    )
     models = {
         "MLPClassifier((100,))": MLPClassifier((100,), random_state=0),
         "SpectralMLPClassifier((100,))": SpectralMLPClassifier(
@@ -53,6 +58,9 @@ def main():
             learning_rate_init=1e-2,
             random_state=0,
             device="cpu",
+        ),
+        "SpectralNASClassifier(max widths (32, 32))": SpectralNASClassifier(
+            (32, 32), random_state=0, device="cpu"
         ),
     }
     for name, estimator in models.items():
@@ -70,9 +78,18 @@ def main():
             f"{fitted.n_iter_} epochs, {seconds:.2f} s, "
             f"{n_trainable} trainable numbers"
         )
-        widths = [c.shape[0] for c in fitted.coefs_] + [fitted.coefs_[-1].shape[1]]
-        print(f"  widths {widths}")
-        if hasattr(fitted, "eigenvalues_"):
+        if hasattr(fitted, "topology_"):
+            topology = fitted.topology_
+            print(
+                f"  widths {topology['layer_sizes']}, nodes switched on "
+                f"{topology['active_nodes']}, richness ||Gamma|| "
+                f"{fitted.topology_richness_:.2f}, "
+                f"{fitted.n_active_parameters_} weights in use"
+            )
+        else:
+            widths = [c.shape[0] for c in fitted.coefs_] + [fitted.coefs_[-1].shape[1]]
+            print(f"  widths {widths}")
+        if hasattr(fitted, "coefs_") and hasattr(fitted, "eigenvalues_"):
             for k, lam in enumerate(fitted.eigenvalues_):
                 n_in = fitted.eigenvectors_[k].shape[1]
                 print(f"  layer {k + 1} node eigenvalues: {_summary(lam[n_in:])}")

@@ -21,28 +21,21 @@ def iris():
     return StandardScaler().fit_transform(X), y
 
 
+_SMALL = dict(
+    hidden_layer_sizes=(16,),
+    max_iter=100,
+    learning_rate_init=0.01,
+    random_state=0,
+    device="cpu",
+)
+
+
 def _clf(**kw):
-    params = dict(
-        hidden_layer_sizes=(16,),
-        max_iter=100,
-        learning_rate_init=0.01,
-        random_state=0,
-        device="cpu",
-    )
-    params.update(kw)
-    return SpectralMLPClassifier(**params)
+    return SpectralMLPClassifier(**{**_SMALL, **kw})
 
 
 def _reg(**kw):
-    params = dict(
-        hidden_layer_sizes=(16,),
-        max_iter=100,
-        learning_rate_init=0.01,
-        random_state=0,
-        device="cpu",
-    )
-    params.update(kw)
-    return SpectralMLPRegressor(**params)
+    return SpectralMLPRegressor(**{**_SMALL, **kw})
 
 
 @pytest.fixture(autouse=True)
