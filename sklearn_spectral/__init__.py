@@ -1,11 +1,14 @@
 """scikit-learn estimators whose neural networks find their own architecture."""
 
+from ._growing_mlp import GrowingMLPClassifier, GrowingMLPRegressor
 from ._spectral_mlp import SpectralMLPClassifier, SpectralMLPRegressor
 from ._spectral_nas import SpectralNASClassifier, SpectralNASRegressor
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "GrowingMLPClassifier",
+    "GrowingMLPRegressor",
     "SpectralMLPClassifier",
     "SpectralMLPRegressor",
     "SpectralNASClassifier",

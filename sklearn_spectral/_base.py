@@ -211,6 +211,12 @@ class BaseTorchEstimator(BaseEstimator):
             return None if a is None else torch.tensor(a, dtype=dtype, device=device)
 
         target_dtype = self._target_dtype()
+        X, y, sample_weight = tensor(X), tensor(y, target_dtype), tensor(sample_weight)
+        X_val, y_val, sw_val = (
+            tensor(X_val),
+            tensor(y_val, target_dtype),
+            tensor(sw_val),
+        )
         batch_size = (
             min(200, X.shape[0]) if self.batch_size == "auto" else self.batch_size
         )
@@ -226,20 +232,13 @@ class BaseTorchEstimator(BaseEstimator):
             n_iter_no_change=self.n_iter_no_change,
             shuffle=self.shuffle,
             generator=torch_generator(rng),
-            callbacks=self._callbacks(),
+            callbacks=self._callbacks(X, y, torch_generator(rng)),
             step_callbacks=self._step_callbacks(),
             proximal_penalty=self._proximal_penalty(),
             verbose=bool(self.verbose),
         )
         with training_threads(module, batch_size, device):
-            trainer.fit(
-                tensor(X),
-                tensor(y, target_dtype),
-                tensor(sample_weight),
-                tensor(X_val),
-                tensor(y_val, target_dtype),
-                tensor(sw_val),
-            )
+            trainer.fit(X, y, sample_weight, X_val, y_val, sw_val)
         self.module_ = copy_module(trainer.module, "cpu", torch.float64).eval()
         # warm_start continues the counters, as MLPClassifier does.
         self.n_iter_ = trainer.n_iter + (self.n_iter_ if warm else 0)
@@ -259,8 +258,12 @@ class BaseTorchEstimator(BaseEstimator):
         self._set_fitted_attributes()
         return self
 
-    def _callbacks(self):
-        """Per-epoch hooks given to the trainer (growth, pruning)."""
+    def _callbacks(self, X, y, generator):
+        """Per-epoch hooks given to the trainer (growth, pruning).
+
+        ``X`` and ``y`` are the training tensors on the training device and
+        ``generator`` a seeded CPU ``torch.Generator`` for their randomness.
+        """
         return ()
 
     def _step_callbacks(self):

@@ -146,6 +146,14 @@ class Trainer:
     def epoch(self):
         return self.n_iter
 
+    def reset_best(self):
+        """Forget the best validation state: a callback that changes the
+        module's shape (growth, pruning) calls this, since the saved state no
+        longer fits; the next epoch's score becomes the best."""
+        if self._best_state is not None:
+            self._best_state = _clone_state(self.module)
+            self.best_validation_score = None
+
     def _batch_loss(self, X, y, w):
         if self.alpha:
             output, l2 = self.module.forward_with_l2(X)

@@ -20,6 +20,12 @@ CHEAP_PARAMS = {
     "SpectralNASRegressor": dict(
         hidden_layer_sizes=(8,), max_iter=60, learning_rate_init=0.02, random_state=0
     ),
+    "GrowingMLPClassifier": dict(
+        max_iter=60, learning_rate_init=0.02, grow_every=5, random_state=0
+    ),
+    "GrowingMLPRegressor": dict(
+        max_iter=60, learning_rate_init=0.02, grow_every=5, random_state=0
+    ),
 }
 
 

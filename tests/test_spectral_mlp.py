@@ -253,7 +253,9 @@ def test_small_cpu_fit_uses_one_thread_and_restores_the_setting(iris):
     torch.set_num_threads(2)
     try:
         clf = _clf(max_iter=2)
-        clf._callbacks = lambda: (lambda trainer: seen.append(torch.get_num_threads()),)
+        clf._callbacks = lambda X, y, g: (
+            lambda trainer: seen.append(torch.get_num_threads()),
+        )
         clf.fit(X, y)
         assert seen == [1, 1]
         assert torch.get_num_threads() == 2

@@ -1,6 +1,15 @@
 """Pure torch modules and math (no scikit-learn)."""
 
 from .global_spectral import GlobalSpectralNetwork, binomial_inverse, dense_forward
+from .growing import (
+    GrowingMLP,
+    GrowthProposal,
+    GrowthStatistics,
+    apply_growth,
+    growth_statistics,
+    line_search,
+    propose_growth,
+)
 from .spectral_layer import (
     ACTIVATIONS,
     SpectralLinear,
@@ -12,10 +21,17 @@ from .spectral_layer import (
 __all__ = [
     "ACTIVATIONS",
     "GlobalSpectralNetwork",
+    "GrowingMLP",
+    "GrowthProposal",
+    "GrowthStatistics",
     "SpectralLinear",
     "SpectralMLP",
+    "apply_growth",
     "binomial_inverse",
     "dense_forward",
+    "growth_statistics",
+    "line_search",
+    "propose_growth",
     "dense_adjacency",
     "spectral_weight",
 ]

@@ -87,9 +87,9 @@ class SpectralLinear(nn.Module):
     generator : torch.Generator, optional
         Source of randomness for the initialization.
     init_gain : float, default=1.0
-        Multiplies the Glorot-uniform bound of ``phi`` and the bias
-        (``sqrt(2)`` is the bound ``MLPClassifier`` uses for the logistic
-        activation).
+        Multiplies the Glorot-uniform bound ``sqrt(6 / (n_in + n_out))`` of
+        ``phi`` and the bias (``MLPClassifier`` uses ``1 / sqrt(3)`` of it for
+        the logistic activation).
 
     Notes
     -----
@@ -191,7 +191,9 @@ class SpectralMLP(nn.Module):
                 f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
             )
         self.activation = activation
-        gain = math.sqrt(2.0) if activation == "logistic" else 1.0
+        # MLPClassifier's Glorot bound uses sqrt(2 / (fan_in + fan_out)) for
+        # the logistic activation instead of sqrt(6 / ...).
+        gain = 1.0 / math.sqrt(3.0) if activation == "logistic" else 1.0
         self.layers = nn.ModuleList(
             SpectralLinear(
                 n_in,
