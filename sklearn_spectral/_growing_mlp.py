@@ -1,6 +1,7 @@
 """GrowingMLPClassifier and GrowingMLPRegressor: networks that grow with TINY."""
 
 import math
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,7 +23,7 @@ _PARAMETERS = """
     initial_hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(1,)
         Width of each hidden layer at the start. The number of hidden layers is
         fixed; their widths grow.
-    growth_threshold : float, default=0.01
+    growth_threshold : float, default=1e-3
         Which neurons are worth adding: neuron ``k`` of a growth step is added
         when its first-order loss decrease ``lambda_k^2`` (``lambda_k`` the
         singular values of the expressivity bottleneck) is at least
@@ -87,7 +88,8 @@ _ATTRIBUTES = """
         ``first_order_gain`` (of the best update of the existing weights),
         ``neuron_gain`` (sum of ``lambda_k^2`` of the added neurons),
         ``loss_before`` and ``loss_after`` (on the growth subsample),
-        ``hidden_layer_sizes`` after the step and ``status``.
+        ``hidden_layer_sizes`` after the step, ``status`` and ``seconds``
+        (the step's wall time).
     growth_stop_reason_ : str
         Why growth stopped (or ``""`` if it was still going at the end).
     coefs_ : list of ndarray
@@ -133,8 +135,10 @@ _NOTES = """
     layer) that the best update of the existing weights cannot express. Its
     SVD gives the best neurons to add, each with its first-order loss decrease
     ``lambda_k^2``; the existing weights get their best update too, and a
-    backtracking line search sets the amplitude. Adam's state of the existing
-    weights is kept; new entries start with zero moments.
+    backtracking line search sets the amplitude ``gamma`` in ``(0, 1]``
+    (larger amplitudes fitted the training set faster but generalized
+    worse). Adam's state of the existing weights is kept; new entries start
+    with zero moments.
 
     Growth stops when no neuron passes ``growth_threshold``, when the line
     search rejects the step, when ``max_hidden_units`` is reached, or (with
@@ -151,6 +155,13 @@ _NOTES = """
 
     ``X`` is used as given: compose with a ``StandardScaler``.
 """
+
+
+#: Largest amplitude the line search may pick. ``gamma = 1`` is the full
+#: natural-gradient move (exact for a linear network); on load_digits, letting
+#: it reach 16-64 fitted the training set faster but generalized worse (test
+#: accuracy 0.966 against 0.980 with 1, 5 seeds).
+MAX_GAMMA = 1.0
 
 
 class _Growth:
@@ -174,9 +185,15 @@ class _Growth:
             print(f"Growth stopped at epoch {trainer.epoch}: {reason}")
 
     def __call__(self, trainer):
-        est = self.est
-        if self.stopped or trainer.epoch % est.grow_every:
+        if self.stopped or trainer.epoch % self.est.grow_every:
             return
+        start = time.perf_counter()
+        self._grow(trainer)
+        if self.history and self.history[-1]["epoch"] == trainer.epoch:
+            self.history[-1]["seconds"] = time.perf_counter() - start
+
+    def _grow(self, trainer):
+        est = self.est
         module = trainer.module
         if est.early_stopping and trainer.validation_scores:
             score = trainer.validation_scores[-1]
@@ -235,7 +252,7 @@ class _Growth:
             record["status"] = "no singular value above growth_threshold"
             return self._stop(record["status"], trainer)
         gamma, loss_after, _ = line_search(
-            module, layer, proposal, n_new, X, y, self._loss
+            module, layer, proposal, n_new, X, y, self._loss, gamma_max=MAX_GAMMA
         )
         if gamma <= 0:
             record["status"] = "line search rejected the step"
@@ -282,7 +299,7 @@ class _GrowingMLPMixin:
         self,
         initial_hidden_layer_sizes=(1,),
         *,
-        growth_threshold=0.01,
+        growth_threshold=1e-3,
         max_hidden_units=None,
         grow_every=3,
         max_neurons_per_step=16,

@@ -68,9 +68,14 @@ def test_growth_history_records_every_step(grown):
 
 
 def test_no_growth_on_a_task_the_start_network_fits():
-    X, y = make_blobs(n_samples=200, centers=[[-4, -4], [4, 4]], random_state=0)
+    X, y = make_blobs(n_samples=2000, centers=[[-4, -4], [4, 4]], random_state=0)
+    # The first growth step comes after the start network has converged.
     clf = GrowingMLPClassifier(
-        random_state=0, device="cpu", learning_rate_init=1e-2, max_iter=100
+        random_state=0,
+        device="cpu",
+        learning_rate_init=1e-2,
+        grow_every=10,
+        max_iter=100,
     ).fit(X, y)
     assert clf.score(X, y) == 1.0
     assert clf.hidden_layer_sizes_ == (1,)
@@ -89,8 +94,8 @@ def test_higher_threshold_never_gives_a_larger_network():
 
 def test_max_hidden_units_caps_growth():
     X, y = _wave(400)
-    reg = _reg(max_hidden_units=5, max_iter=100).fit(X, y)
-    assert sum(reg.hidden_layer_sizes_) == 5
+    reg = _reg(max_hidden_units=3, max_iter=100).fit(X, y)
+    assert sum(reg.hidden_layer_sizes_) == 3
     assert reg.growth_stop_reason_ == "max_hidden_units reached"
 
 
