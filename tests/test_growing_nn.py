@@ -442,3 +442,20 @@ def test_line_search_backtracks_to_the_best_halving():
         pytest.approx(loss0),
         pytest.approx(loss0),
     )
+
+
+def test_known_s2_and_its_inverse_sqrt_give_the_same_proposal():
+    from sklearn_spectral.nn.growing import inverse_sqrt
+
+    gen = torch.Generator().manual_seed(3)
+    net = GrowingMLP([4, 2, 3], activation="tanh", generator=gen).double()
+    X = torch.randn(50, 4, generator=gen, dtype=torch.float64)
+    y = torch.randn(50, 3, generator=gen, dtype=torch.float64)
+    full = growth_statistics(net, 0, X, y, F.mse_loss)
+    reused = growth_statistics(net, 0, X, y, F.mse_loss, S2=full.S2)
+    for name in ("S1", "M", "S2", "M2", "C"):
+        torch.testing.assert_close(getattr(reused, name), getattr(full, name))
+    a = propose_growth(full)
+    b = propose_growth(reused, s2_inverse_sqrt=inverse_sqrt(full.S2))
+    torch.testing.assert_close(a.fan_in, b.fan_in)
+    torch.testing.assert_close(a.singular_values, b.singular_values)

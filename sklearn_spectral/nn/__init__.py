@@ -7,6 +7,7 @@ from .growing import (
     GrowthStatistics,
     apply_growth,
     growth_statistics,
+    inverse_sqrt,
     line_search,
     propose_growth,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "binomial_inverse",
     "dense_forward",
     "growth_statistics",
+    "inverse_sqrt",
     "line_search",
     "propose_growth",
     "dense_adjacency",
