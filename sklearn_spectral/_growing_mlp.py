@@ -8,7 +8,14 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
+from ._base import (
+    DEVICE_DOC,
+    SHARED_ATTRIBUTES_DOC,
+    SHARED_PARAMETERS_DOC,
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+    TorchRegressorMixin,
+)
 from .nn.growing import (
     GrowingMLP,
     apply_growth,
@@ -18,7 +25,8 @@ from .nn.growing import (
     propose_growth,
 )
 
-_PARAMETERS = """
+_PARAMETERS = (
+    """
     Parameters
     ----------
     initial_hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(1,)
@@ -57,18 +65,9 @@ _PARAMETERS = """
         Adam step size.
     max_iter : int, default=200
         Maximum number of epochs, growth phase included.
-    shuffle : bool, default=True
-        Whether to shuffle the rows every epoch.
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialization, shuffling, the growth subsamples and the
-        validation split.
-    tol : float, default=1e-4
-        Minimum improvement of the loss (or validation score) that counts.
-    verbose : bool or int, default=False
-        Print the loss of every epoch and every growth step.
-    warm_start : bool, default=False
-        Continue from the previously fitted (grown) network.
-    early_stopping : bool, default=False
+"""
+    + SHARED_PARAMETERS_DOC
+    + """    early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows; stop growing when the
         validation score stops improving between growth steps, stop training
         when it stops improving, and keep the best network of the final phase.
@@ -76,12 +75,12 @@ _PARAMETERS = """
         Share of rows held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
         Epochs without an improvement of ``tol`` before training stops.
-    device : str or torch.device, default="auto"
-        Training device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``. The
-        fitted network is kept on the CPU in float64.
 """
+    + DEVICE_DOC
+)
 
-_ATTRIBUTES = """
+_ATTRIBUTES = (
+    """
     hidden_layer_sizes_ : tuple of int
         The learned hidden widths (``initial_hidden_layer_sizes`` is left
         untouched).
@@ -105,29 +104,14 @@ _ATTRIBUTES = """
         Number of layers, input and output included.
     n_outputs_ : int
         Number of output units.
-    n_iter_ : int
-        Epochs run.
-    loss_ : float
-        Training loss of the last epoch.
     loss_curve_ : list of float
         Training loss of every epoch.
-    best_loss_ : float or None
-        Lowest training loss (``None`` with early stopping).
-    validation_scores_ : list of float or None
-        Validation score of every epoch (``None`` without early stopping).
-    best_validation_score_ : float or None
-        Best validation score (``None`` without early stopping).
     module_ : torch.nn.Module
         The fitted :class:`~sklearn_spectral.nn.GrowingMLP`, float64, on the
         CPU.
-    device_ : str
-        Device the network was trained on.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen during fit, when ``X`` has string column
-        names.
 """
+    + SHARED_ATTRIBUTES_DOC
+)
 
 _NOTES = """
     Notes

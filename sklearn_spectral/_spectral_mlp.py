@@ -4,10 +4,18 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
+from ._base import (
+    DEVICE_DOC,
+    SHARED_ATTRIBUTES_DOC,
+    SHARED_PARAMETERS_DOC,
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+    TorchRegressorMixin,
+)
 from .nn import SpectralMLP
 
-_PARAMETERS = """
+_PARAMETERS = (
+    """
     Parameters
     ----------
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -33,31 +41,21 @@ _PARAMETERS = """
         Adam step size.
     max_iter : int, default=200
         Maximum number of epochs.
-    shuffle : bool, default=True
-        Whether to shuffle the rows every epoch.
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialization, shuffling and the validation split. The global
-        NumPy and torch random states are never used.
-    tol : float, default=1e-4
-        Minimum improvement of the loss (or validation score) that counts.
-    verbose : bool or int, default=False
-        Print the loss of every epoch.
-    warm_start : bool, default=False
-        Continue from the previously fitted network instead of a new one.
-    early_stopping : bool, default=False
+"""
+    + SHARED_PARAMETERS_DOC
+    + """    early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows, stop when the validation
         score stops improving and keep the best network.
     validation_fraction : float, default=0.1
         Share of rows held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
         Epochs without an improvement of ``tol`` before stopping.
-    device : str or torch.device, default="auto"
-        Training device: ``"auto"`` (CUDA when available), ``"cpu"``,
-        ``"cuda"`` or ``"cuda:N"``. The fitted network is kept on the CPU in
-        float64, so a model fitted on a GPU unpickles anywhere.
 """
+    + DEVICE_DOC
+)
 
-_ATTRIBUTES = """
+_ATTRIBUTES = (
+    """
     eigenvalues_ : list of ndarray
         Element ``k`` is the diagonal of ``Lambda`` of layer pair ``k``,
         ``np.concatenate([lambda_in, lambda_out])`` of shape
@@ -78,29 +76,14 @@ _ATTRIBUTES = """
         Number of layers, input and output included.
     n_outputs_ : int
         Number of output units.
-    n_iter_ : int
-        Epochs run.
-    loss_ : float
-        Training loss of the last epoch.
     loss_curve_ : list of float
         Training loss of every epoch.
-    best_loss_ : float or None
-        Lowest training loss (``None`` with early stopping).
-    validation_scores_ : list of float or None
-        Validation score of every epoch (``None`` without early stopping).
-    best_validation_score_ : float or None
-        Best validation score (``None`` without early stopping).
     module_ : torch.nn.Module
         The fitted :class:`~sklearn_spectral.nn.SpectralMLP`, float64, on the
         CPU.
-    device_ : str
-        Device the network was trained on.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen during fit, when ``X`` has string column
-        names.
 """
+    + SHARED_ATTRIBUTES_DOC
+)
 
 _NOTES = """
     Notes

@@ -7,13 +7,21 @@ import torch
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
+from ._base import (
+    DEVICE_DOC,
+    SHARED_ATTRIBUTES_DOC,
+    SHARED_PARAMETERS_DOC,
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+    TorchRegressorMixin,
+)
 from .nn.global_spectral import GlobalSpectralNetwork
 
 #: An eigenvalue counts as switched on when its magnitude exceeds this.
 ACTIVE_TOL = 1e-6
 
-_PARAMETERS = """
+_PARAMETERS = (
+    """
     Parameters
     ----------
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(32, 32)
@@ -52,17 +60,9 @@ _PARAMETERS = """
         plateau.
     max_iter : int, default=500
         Maximum number of epochs.
-    shuffle : bool, default=True
-        Whether to shuffle the rows every epoch.
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialization, shuffling and the validation split.
-    tol : float, default=1e-4
-        Minimum improvement of the loss (or validation score) that counts.
-    verbose : bool or int, default=False
-        Print the loss of every epoch.
-    warm_start : bool, default=False
-        Continue from the previously fitted network.
-    early_stopping : bool, default=False
+"""
+    + SHARED_PARAMETERS_DOC
+    + """    early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows and keep the best network.
     validation_fraction : float, default=0.1
         Share of rows held out when ``early_stopping=True``.
@@ -70,12 +70,12 @@ _PARAMETERS = """
         Epochs without an improvement of ``tol`` before stopping. Larger than
         ``MLPClassifier``'s 10, so that training does not stop on the plateau
         of the perceptron start before hidden nodes switch on.
-    device : str or torch.device, default="auto"
-        Training device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``. The
-        fitted network is kept on the CPU in float64.
 """
+    + DEVICE_DOC
+)
 
-_ATTRIBUTES = """
+_ATTRIBUTES = (
+    """
     eigenvalues_ : list of ndarray
         ``B + 1`` arrays: the eigenvalues of the input layer, of each hidden
         layer and of the output layer, ``lambda_1 ... lambda_{B+1}``.
@@ -109,31 +109,16 @@ _ATTRIBUTES = """
         ``B + 1``, input and output layers included.
     n_outputs_ : int
         Number of output units.
-    n_iter_ : int
-        Epochs run.
-    loss_ : float
-        Training loss of the last epoch.
     loss_curve_ : list of float
         Training objective of every epoch: the loss plus
         ``eigenvalue_l1 * sum |lambda|`` over the non-output eigenvalues, so
         that training stops only once the L1 steps have settled too.
-    best_loss_ : float or None
-        Lowest training loss (``None`` with early stopping).
-    validation_scores_ : list of float or None
-        Validation score of every epoch (``None`` without early stopping).
-    best_validation_score_ : float or None
-        Best validation score (``None`` without early stopping).
     module_ : torch.nn.Module
         The fitted :class:`~sklearn_spectral.nn.GlobalSpectralNetwork`,
         float64, on the CPU.
-    device_ : str
-        Device the network was trained on.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen during fit, when ``X`` has string column
-        names.
 """
+    + SHARED_ATTRIBUTES_DOC
+)
 
 _NOTES = """
     Notes
