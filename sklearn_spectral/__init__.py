@@ -1,6 +1,7 @@
 """scikit-learn estimators whose neural networks find their own architecture."""
 
 from ._growing_mlp import GrowingMLPClassifier, GrowingMLPRegressor
+from ._pruner import SpectralPruner
 from ._spectral_mlp import SpectralMLPClassifier, SpectralMLPRegressor
 from ._spectral_nas import SpectralNASClassifier, SpectralNASRegressor
 
@@ -13,4 +14,5 @@ __all__ = [
     "SpectralMLPRegressor",
     "SpectralNASClassifier",
     "SpectralNASRegressor",
+    "SpectralPruner",
 ]

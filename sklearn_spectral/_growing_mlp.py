@@ -374,9 +374,10 @@ class _GrowingMLPMixin:
             self.coefs_ = [layer.weight.numpy().T.copy() for layer in layers]
             self.intercepts_ = [layer.bias.numpy().copy() for layer in layers]
         self.hidden_layer_sizes_ = tuple(self.module_.hidden_sizes)
-        self.growth_history_ = self._growth.history
-        self.growth_stop_reason_ = self._growth.stopped
-        del self._growth
+        growth = self.__dict__.pop("_growth", None)
+        if growth is not None:  # not when a pruner re-exports a pruned network
+            self.growth_history_ = growth.history
+            self.growth_stop_reason_ = growth.stopped
         self.n_layers_ = len(layers) + 1
         self.n_outputs_ = layers[-1].out_features
 

@@ -5,27 +5,30 @@ import inspect
 from sklearn.base import BaseEstimator, is_classifier, is_regressor
 
 import sklearn_spectral
+from sklearn_spectral import SpectralMLPClassifier, SpectralMLPRegressor
 
-#: Cheap settings that still learn the check suite's small problems.
+_NET = dict(hidden_layer_sizes=(8,), max_iter=60, learning_rate_init=0.02)
+_GROW = dict(max_iter=60, learning_rate_init=0.02, grow_every=5)
+
+#: Cheap settings that still learn the check suite's small problems; a class
+#: may have several (the pruner wraps a classifier and a regressor).
 CHEAP_PARAMS = {
-    "SpectralMLPClassifier": dict(
-        hidden_layer_sizes=(8,), max_iter=60, learning_rate_init=0.02, random_state=0
-    ),
-    "SpectralMLPRegressor": dict(
-        hidden_layer_sizes=(8,), max_iter=60, learning_rate_init=0.02, random_state=0
-    ),
-    "SpectralNASClassifier": dict(
-        hidden_layer_sizes=(8,), max_iter=60, learning_rate_init=0.02, random_state=0
-    ),
-    "SpectralNASRegressor": dict(
-        hidden_layer_sizes=(8,), max_iter=60, learning_rate_init=0.02, random_state=0
-    ),
-    "GrowingMLPClassifier": dict(
-        max_iter=60, learning_rate_init=0.02, grow_every=5, random_state=0
-    ),
-    "GrowingMLPRegressor": dict(
-        max_iter=60, learning_rate_init=0.02, grow_every=5, random_state=0
-    ),
+    "SpectralMLPClassifier": [_NET],
+    "SpectralMLPRegressor": [_NET],
+    "SpectralNASClassifier": [_NET],
+    "SpectralNASRegressor": [_NET],
+    "GrowingMLPClassifier": [_GROW],
+    "GrowingMLPRegressor": [_GROW],
+    "SpectralPruner": [
+        dict(
+            estimator=SpectralMLPClassifier(**_NET, device="cpu", random_state=0),
+            fine_tune_iter=10,
+        ),
+        dict(
+            estimator=SpectralMLPRegressor(**_NET, device="cpu", random_state=0),
+            fine_tune_iter=10,
+        ),
+    ],
 }
 
 
@@ -41,7 +44,13 @@ def cheap_instances():
             raise AssertionError(
                 f"{cls.__name__} is public but has no CHEAP_PARAMS entry for the tests"
             )
-        instances.append(cls(device="cpu", **CHEAP_PARAMS[cls.__name__]))
+        for params in CHEAP_PARAMS[cls.__name__]:
+            est = cls(**params)
+            defaults = {"device": "cpu", "random_state": 0}
+            est.set_params(
+                **{k: v for k, v in defaults.items() if k in est.get_params()}
+            )
+            instances.append(est)
     return instances
 
 

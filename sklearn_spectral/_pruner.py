@@ -1,0 +1,378 @@
+"""SpectralPruner: remove the hidden nodes whose eigenvalues say they do not matter."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    MetaEstimatorMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.utils import get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch.nn import functional as F
+
+from ._base import PREDICT_CHUNK, make_rng, torch_generator
+from ._spectral_mlp import SpectralMLPClassifier
+from .nn import ACTIVATIONS, GlobalSpectralNetwork
+from .nn.pruning import CRITERIA, count_parameters, node_scores, prune, select_nodes
+
+
+def last_hidden_activations(module, x):
+    """Activations of the last hidden layer of a fitted network module."""
+    act = ACTIVATIONS[module.activation]
+    if isinstance(module, GlobalSpectralNetwork):
+        z = h = x
+        blocks = module.adjacent_blocks()
+        last = module.n_blocks - 1
+        for k, (phi, w, b) in enumerate(
+            zip(module.phis, blocks, module.biases, strict=True)
+        ):
+            if k == last:
+                return h
+            h = act(F.linear(z, w, b))
+            z = h - F.linear(z, phi)
+    for layer in module.layers[:-1]:
+        x = act(layer(x))
+    return x
+
+
+def _hidden_widths(module):
+    if isinstance(module, GlobalSpectralNetwork):
+        return list(module.layer_sizes[1:-1])
+    return [layer.out_features for layer in module.layers[:-1]]
+
+
+def _estimator_has(attr):
+    def check(self):
+        est = self.estimator_ if hasattr(self, "estimator_") else self._template()
+        return hasattr(est, attr)
+
+    return check
+
+
+class SpectralPruner(
+    MetaEstimatorMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Prune the least relevant hidden nodes of a spectral network.
+
+    Trains the wrapped estimator (unless ``prefit``), scores every hidden node,
+    removes the lowest-scoring ``prune_fraction`` of them physically (a
+    smaller, faster network, not a mask) and optionally fine-tunes what is
+    left. ``predict``, ``predict_proba`` and ``score`` use the pruned network;
+    ``transform`` returns its last hidden layer, a compact learned
+    representation for a downstream step.
+
+    Parameters
+    ----------
+    estimator : estimator, default=None
+        A :class:`SpectralMLPClassifier`, :class:`SpectralMLPRegressor`,
+        :class:`SpectralNASClassifier` / ``Regressor`` or
+        :class:`GrowingMLPClassifier` / ``Regressor``. ``None`` uses
+        ``SpectralMLPClassifier()``. The pruner is a classifier or a regressor
+        as the estimator is.
+    prune_fraction : float in [0, 1], default=0.5
+        Share of the hidden nodes to remove.
+    criterion : {"eigenvalue", "rescaled", "connectivity", "random"}, \
+default="eigenvalue"
+        Node relevance. ``"eigenvalue"``: ``|lambda|`` of the node (Buffoni
+        et al. 2022; spectral networks only). ``"rescaled"``: the norm of the
+        node's incoming weights, ``|lambda_out| ||phi_i||`` for a spectral
+        layer (invariant to rescaling ``phi`` against ``lambda``).
+        ``"connectivity"``: the sum of absolute incoming weights (the usual
+        baseline for dense networks). ``"random"``: a random ranking.
+    scope : {"layer", "global"}, default="layer"
+        Remove ``prune_fraction`` of every hidden layer, or rank all hidden
+        nodes together.
+    min_width : int, default=1
+        No hidden layer is pruned below this width.
+    strategy : {"post", "pre"}, default="post"
+        ``"post"``: train the network fully, then prune. ``"pre"``: train the
+        eigenvalues only (``train="eigenvalues"``, spectral MLPs only), rank
+        the nodes by them, keep the smaller network and train it fully for
+        ``fine_tune_iter`` epochs (the estimator's ``max_iter`` if 0).
+    fine_tune_iter : int, default=0
+        Epochs of training after pruning (0: none, for ``"post"``).
+    prefit : bool, default=False
+        Whether ``estimator`` is already fitted; it is then pruned as is (a
+        copy; the given estimator is not modified).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the ``"random"`` criterion.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted estimator with the pruned network.
+    unpruned_estimator_ : estimator
+        The fitted estimator before pruning (used by :meth:`pruning_curve`).
+    node_scores_ : list of ndarray
+        The score of every hidden node of the unpruned network, per layer.
+    kept_nodes_ : list of ndarray
+        Indices of the kept nodes in each hidden layer of the unpruned network.
+    original_hidden_layer_sizes_ : tuple of int
+        Hidden widths before pruning.
+    hidden_layer_sizes_ : tuple of int
+        Hidden widths after pruning.
+    eigenvalues_ : list of ndarray
+        The pruned network's eigenvalues (the wrapped estimator's
+        ``eigenvalues_``), when it has them.
+    n_parameters_ : tuple of int
+        Parameters of the network before and after pruning.
+    classes_ : ndarray
+        Class labels, for classifiers.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    SpectralMLPClassifier : The default network to prune.
+
+    Notes
+    -----
+    Removing a node removes its bias; the constant part of its activation,
+    ``sigma(b_i)`` times its outgoing weights, is folded into the next bias
+    where that is exact (see :func:`sklearn_spectral.nn.pruning.prune`). Rank
+    only converged networks: early in training the eigenvalues say little.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_spectral import SpectralMLPClassifier, SpectralPruner
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> net = SpectralMLPClassifier((32,), max_iter=300, random_state=0, device="cpu")
+    >>> pruner = SpectralPruner(net, prune_fraction=0.75).fit(X, y)
+    >>> pruner.original_hidden_layer_sizes_, pruner.hidden_layer_sizes_
+    ((32,), (8,))
+    >>> bool(pruner.score(X, y) > 0.9)
+    True
+    >>> pruner.transform(X).shape
+    (150, 8)
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "prune_fraction": [Interval(Real, 0, 1, closed="both")],
+        "criterion": [StrOptions(set(CRITERIA))],
+        "scope": [StrOptions({"layer", "global"})],
+        "min_width": [Interval(Integral, 1, None, closed="left")],
+        "strategy": [StrOptions({"post", "pre"})],
+        "fine_tune_iter": [Interval(Integral, 0, None, closed="left")],
+        "prefit": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        prune_fraction=0.5,
+        criterion="eigenvalue",
+        scope="layer",
+        min_width=1,
+        strategy="post",
+        fine_tune_iter=0,
+        prefit=False,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.prune_fraction = prune_fraction
+        self.criterion = criterion
+        self.scope = scope
+        self.min_width = min_width
+        self.strategy = strategy
+        self.fine_tune_iter = fine_tune_iter
+        self.prefit = prefit
+        self.random_state = random_state
+
+    def _template(self):
+        return SpectralMLPClassifier() if self.estimator is None else self.estimator
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self._template())
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = inner.classifier_tags
+        tags.regressor_tags = inner.regressor_tags
+        tags.target_tags = inner.target_tags
+        tags.input_tags = inner.input_tags
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None):
+        """Train (unless ``prefit``), score, prune and optionally fine-tune.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to the estimator's ``fit``.
+
+        Returns
+        -------
+        self : object
+            The fitted pruner.
+        """
+        fit_kw = {} if sample_weight is None else {"sample_weight": sample_weight}
+        if self.prefit:
+            check_is_fitted(self._template())
+            est = copy.deepcopy(self._template())
+        else:
+            est = clone(self._template())
+            if self.strategy == "pre":
+                if "train" not in est.get_params():
+                    raise ValueError(
+                        "strategy='pre' trains the eigenvalues alone: it needs a "
+                        f"SpectralMLP estimator, got {type(est).__name__}."
+                    )
+                est.set_params(train="eigenvalues")
+            est.fit(X, y, **fit_kw)
+        # What the estimator validated, for our own feature checks.
+        validate_data(self, X, skip_check_array=True)
+        self.unpruned_estimator_ = est
+        module = est.module_
+        generator = torch_generator(make_rng(self.random_state))
+        scores = node_scores(module, self.criterion, generator=generator)
+        keep = select_nodes(
+            scores,
+            self.prune_fraction,
+            scope=self.scope,
+            min_width=self.min_width,
+            generator=generator,
+        )
+        pruned = copy.deepcopy(est)
+        pruned.module_ = prune(module, keep)
+        pruned._set_fitted_attributes()
+        if self.strategy == "pre" or self.fine_tune_iter:
+            epochs = self.fine_tune_iter or est.max_iter
+            extra = {"train": "full"} if self.strategy == "pre" else {}
+            pruned.set_params(warm_start=True, max_iter=epochs, **extra)
+            pruned.fit(X, y, **fit_kw)
+        self.estimator_ = pruned
+        self.node_scores_ = [s.numpy() for s in scores]
+        self.kept_nodes_ = [k.numpy() for k in keep]
+        self.original_hidden_layer_sizes_ = tuple(_hidden_widths(module))
+        self.hidden_layer_sizes_ = tuple(_hidden_widths(pruned.module_))
+        self.n_parameters_ = (
+            count_parameters(module),
+            count_parameters(pruned.module_),
+        )
+        if hasattr(pruned, "eigenvalues_"):
+            self.eigenvalues_ = pruned.eigenvalues_
+        if hasattr(pruned, "classes_"):
+            self.classes_ = pruned.classes_
+        self._n_features_out = self.hidden_layer_sizes_[-1]
+        return self
+
+    def transform(self, X):
+        """Last hidden layer of the pruned network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, hidden_layer_sizes_[-1])
+            Activations, computed in float64.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        module = self.estimator_.module_
+        out = []
+        with torch.no_grad():
+            for start in range(0, X.shape[0], PREDICT_CHUNK):
+                chunk = torch.tensor(X[start : start + PREDICT_CHUNK])
+                out.append(last_hidden_activations(module, chunk).numpy())
+        return np.concatenate(out) if len(out) > 1 else out[0]
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then return the last hidden layer of the pruned network."""
+        return self.fit(X, y, **fit_params).transform(X)
+
+    @available_if(_estimator_has("predict"))
+    def predict(self, X):
+        """Predictions of the pruned network."""
+        check_is_fitted(self)
+        return self.estimator_.predict(X)
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities of the pruned network."""
+        check_is_fitted(self)
+        return self.estimator_.predict_proba(X)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Log class probabilities of the pruned network."""
+        check_is_fitted(self)
+        return self.estimator_.predict_log_proba(X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Logits of the pruned network."""
+        check_is_fitted(self)
+        return self.estimator_.decision_function(X)
+
+    def score(self, X, y, sample_weight=None):
+        """The pruned estimator's score (accuracy or R²) on ``X``, ``y``."""
+        check_is_fitted(self)
+        return self.estimator_.score(X, y, sample_weight=sample_weight)
+
+    def pruning_curve(self, X, y, fractions=None):
+        """Score of the network pruned at several fractions, without refitting.
+
+        Each fraction prunes the unpruned fitted network with this pruner's
+        criterion and scope, without fine-tuning.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Evaluation data.
+        y : array-like of shape (n_samples,)
+            Evaluation targets.
+        fractions : array-like of float, default=None
+            Fractions of hidden nodes to remove; ``None`` is
+            ``np.linspace(0, 0.95, 20)``.
+
+        Returns
+        -------
+        curve : dict
+            ``"fractions"``, ``"scores"`` (the estimator's ``score``) and
+            ``"n_parameters"``, one entry per fraction.
+        """
+        check_is_fitted(self)
+        fractions = np.linspace(0, 0.95, 20) if fractions is None else fractions
+        base = self.unpruned_estimator_
+        generator = torch_generator(make_rng(self.random_state))
+        scores = node_scores(base.module_, self.criterion, generator=generator)
+        curve = {"fractions": [], "scores": [], "n_parameters": []}
+        for fraction in fractions:
+            keep = select_nodes(
+                scores,
+                float(fraction),
+                scope=self.scope,
+                min_width=self.min_width,
+                generator=generator,
+            )
+            est = copy.copy(base)
+            est.module_ = prune(base.module_, keep)
+            curve["fractions"].append(float(fraction))
+            curve["scores"].append(est.score(X, y))
+            curve["n_parameters"].append(count_parameters(est.module_))
+        return {k: np.asarray(v) for k, v in curve.items()}

@@ -1,0 +1,482 @@
+"""Node relevance and structured pruning of hidden nodes (SPECTRAL.md section 3).
+
+Three steps, each usable on its own:
+
+1. :func:`node_scores`: one relevance score per hidden node (higher = more
+   relevant) by a criterion of :data:`CRITERIA`;
+2. :func:`select_nodes`: the nodes to keep, per layer or with one global
+   ranking, never leaving a layer below ``min_width`` nodes;
+3. :func:`prune`: a new, physically smaller module holding the kept nodes.
+
+Supported modules: :class:`~sklearn_spectral.nn.spectral_layer.SpectralMLP`,
+:class:`~sklearn_spectral.nn.growing.GrowingMLP` (a dense MLP) and
+:class:`~sklearn_spectral.nn.global_spectral.GlobalSpectralNetwork`. Hidden
+layer ``k`` (0-based over the hidden layers) is the output of ``layers[k]`` of
+an MLP and layer ``k + 1`` of ``GlobalSpectralNetwork.layer_sizes`` (its
+eigenvalues are ``eigenvalues[k + 1]``, its incoming eigenvector block
+``phis[k]``, its outgoing one ``phis[k + 1]``).
+
+**Bias folding.** A removed node whose activation is a constant ``c`` is not
+needed: its contribution ``W[:, i] c`` to the later layers can be added to
+their biases. :func:`prune` does this with ``c = sigma(b_i)``, the activation
+the node has when its incoming weights are zero, so pruning is *exact* for
+such nodes and for nodes whose outgoing weights are zero (the fold then adds
+zero). For other nodes it replaces the node by its activation at zero input
+(an approximation). Layers are processed from the input side, so a removed
+node fed only by removed nodes (and kept nodes through zero weights) is
+constant too and is folded exactly. The exactness conditions differ between
+the layer-wise and the global parametrization; see :func:`prune`.
+"""
+
+import copy
+
+import torch
+from torch import nn
+
+from .global_spectral import GlobalSpectralNetwork
+from .growing import GrowingMLP
+from .spectral_layer import ACTIVATIONS, SpectralMLP
+
+__all__ = ["CRITERIA", "count_parameters", "node_scores", "prune", "select_nodes"]
+
+#: Node relevance criteria of :func:`node_scores`.
+CRITERIA = ("eigenvalue", "rescaled", "connectivity", "random")
+
+_SCOPES = ("layer", "global")
+
+
+def _kind(module):
+    """``"spectral"``, ``"dense"`` or ``"global"``; TypeError otherwise."""
+    if isinstance(module, SpectralMLP):
+        return "spectral"
+    if isinstance(module, GrowingMLP):
+        return "dense"
+    if isinstance(module, GlobalSpectralNetwork):
+        return "global"
+    raise TypeError(
+        "module must be a SpectralMLP, GrowingMLP or GlobalSpectralNetwork, "
+        f"got {type(module).__name__}"
+    )
+
+
+def _hidden_widths(module):
+    if _kind(module) == "global":
+        return [int(n) for n in module.layer_sizes[1:-1]]
+    return [int(layer.bias.shape[0]) for layer in module.layers[:-1]]
+
+
+def _incoming_weights(module):
+    """Weight into each hidden layer, torch layout (width, fan-in), no grad."""
+    kind = _kind(module)
+    if kind == "spectral":
+        return [layer.weight() for layer in module.layers[:-1]]
+    if kind == "dense":
+        return [layer.weight for layer in module.layers[:-1]]
+    return module.adjacent_blocks()[:-1]
+
+
+def count_parameters(module):
+    """Number of scalars in all parameters of ``module``, trainable or not.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = SpectralMLP([4, 8, 3], generator=torch.Generator().manual_seed(0))
+    >>> count_parameters(net)  # (32 + 4 + 8 + 8) + (24 + 8 + 3 + 3)
+    90
+    """
+    return sum(p.numel() for p in module.parameters())
+
+
+def node_scores(module, criterion, *, generator=None):
+    """Relevance score of every hidden node (higher = more relevant).
+
+    Parameters
+    ----------
+    module : SpectralMLP, GrowingMLP or GlobalSpectralNetwork
+    criterion : {"eigenvalue", "rescaled", "connectivity", "random"}
+        For hidden node ``i`` with incoming weight row ``W[i, :]``:
+
+        - ``"eigenvalue"``: ``|lambda_i|``, the node's eigenvalue (the paper's
+          criterion): ``layers[k].lambda_out`` of a ``SpectralMLP``,
+          ``eigenvalues[k + 1]`` of a ``GlobalSpectralNetwork``. Only
+          meaningful when ``lambda_in`` is frozen at 0, and not invariant to
+          the gauge ``phi -> c phi, lambda -> lambda / c``. A dense
+          ``GrowingMLP`` has no eigenvalues: ValueError.
+        - ``"rescaled"``: ``||W[i, :]||_2``, equal to
+          ``|lambda_out[i]| ||phi[i, :]||`` when ``lambda_in = 0``
+          (gauge-invariant; the authors' later code).
+        - ``"connectivity"``: ``sum_j |W[i, j]|`` (the dense baseline).
+        - ``"random"``: uniform in ``[0, 1)``, drawn from ``generator``.
+
+        ``W`` is ``layers[k].weight()`` (``SpectralMLP``),
+        ``layers[k].weight`` (``GrowingMLP``) or, for a
+        ``GlobalSpectralNetwork``, the adjacent incoming block
+        ``W_{k+1,k} = phi diag(lambda_prev) - diag(lambda_node) phi`` with
+        ``phi = phis[k]``. Every long-range block into the node,
+        ``W_{k+1,j} = +-W_{k+1,k} phi_{k-1} ... phi_j``, has this block as its
+        left factor, so a zero row silences the node in every incoming block.
+    generator : torch.Generator, optional
+        Source of the ``"random"`` scores (the global RNG is used only when
+        it is None). Ignored by the other criteria.
+
+    Returns
+    -------
+    list of torch.Tensor
+        One float64 CPU vector per hidden layer, of that layer's width.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = SpectralMLP([3, 4, 2], generator=torch.Generator().manual_seed(0))
+    >>> with torch.no_grad():
+    ...     _ = net.layers[0].lambda_out.copy_(torch.tensor([1.0, -3.0, 0.5, 2.0]))
+    >>> node_scores(net, "eigenvalue")
+    [tensor([1.0000, 3.0000, 0.5000, 2.0000], dtype=torch.float64)]
+    >>> [s.shape for s in node_scores(net, "rescaled")]
+    [torch.Size([4])]
+    """
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
+    kind = _kind(module)
+    if criterion == "random":
+        device = generator.device if generator is not None else "cpu"
+        return [
+            torch.rand(n, generator=generator, dtype=torch.float64, device=device).cpu()
+            for n in _hidden_widths(module)
+        ]
+    with torch.no_grad():
+        if criterion == "eigenvalue":
+            if kind == "dense":
+                raise ValueError(
+                    "criterion 'eigenvalue' needs a spectral network; a "
+                    "GrowingMLP has no eigenvalues (use 'rescaled' or "
+                    "'connectivity')"
+                )
+            if kind == "spectral":
+                lams = [layer.lambda_out for layer in module.layers[:-1]]
+            else:
+                lams = list(module.eigenvalues)[1:-1]
+            return [lam.detach().to("cpu", torch.float64).abs() for lam in lams]
+        weights = [
+            w.detach().to("cpu", torch.float64) for w in _incoming_weights(module)
+        ]
+        if criterion == "rescaled":
+            return [w.norm(dim=1) for w in weights]
+        return [w.abs().sum(dim=1) for w in weights]
+
+
+def _ascending(scores, generator):
+    """Indices sorting ``scores`` ascending; ties by position or at random."""
+    if generator is None:
+        return torch.sort(scores, stable=True).indices
+    perm = torch.randperm(scores.numel(), generator=generator, device=generator.device)
+    perm = perm.cpu()
+    return perm[torch.sort(scores[perm], stable=True).indices]
+
+
+def _complement_sorted(width, removed):
+    mask = torch.ones(width, dtype=torch.bool)
+    mask[removed] = False
+    return torch.nonzero(mask).reshape(-1)
+
+
+def select_nodes(scores, fraction, *, scope="layer", min_width=1, generator=None):
+    """Hidden nodes to keep after removing a fraction of the lowest scores.
+
+    Parameters
+    ----------
+    scores : list of torch.Tensor
+        One score vector per hidden layer, e.g. from :func:`node_scores`.
+    fraction : float in [0, 1]
+        Fraction of the hidden nodes to remove. The counts are rounded with
+        Python's :func:`round` (half to even).
+    scope : {"layer", "global"}, default="layer"
+        ``"layer"``: remove the ``round(fraction * width)`` lowest-scored nodes
+        of every layer. ``"global"``: rank all hidden nodes together by their
+        raw scores and remove the ``round(fraction * total)`` lowest; a layer
+        that reaches ``min_width`` keeps its remaining (best) nodes and the
+        removals pass on to the next-lowest nodes of the other layers, so
+        exactly ``min(round(fraction * total), total - sum(floors))`` nodes
+        go, with ``floor = min(min_width, width)`` per layer. Scores of
+        different layers must then be comparable.
+    min_width : int, default=1
+        No layer is left with fewer than ``min_width`` nodes (a layer
+        narrower than that is kept whole): its best nodes are kept instead.
+    generator : torch.Generator, optional
+        If given, ties between equal scores are broken by a random
+        permutation drawn from it (reproducible with a seeded generator).
+        By default ties are broken by position (stable sort: the earlier
+        layer, then the lower index, is removed first).
+
+    Returns
+    -------
+    list of torch.LongTensor
+        Sorted indices of the kept nodes of every hidden layer (CPU).
+
+    Examples
+    --------
+    >>> import torch
+    >>> scores = [torch.tensor([0.3, 0.1, 0.2, 0.9]), torch.tensor([5.0, 4.0])]
+    >>> select_nodes(scores, 0.5)
+    [tensor([0, 3]), tensor([0])]
+    >>> select_nodes(scores, 0.5, scope="global")
+    [tensor([3]), tensor([0, 1])]
+    """
+    fraction = float(fraction)
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must be in [0, 1], got {fraction}")
+    if scope not in _SCOPES:
+        raise ValueError(f"scope must be one of {_SCOPES}, got {scope!r}")
+    if isinstance(min_width, bool) or int(min_width) != min_width or min_width < 1:
+        raise ValueError(f"min_width must be an integer >= 1, got {min_width!r}")
+    min_width = int(min_width)
+    scores = [
+        torch.as_tensor(s).detach().to("cpu", torch.float64).reshape(-1) for s in scores
+    ]
+    if any(bool(torch.isnan(s).any()) for s in scores):
+        raise ValueError("scores must not contain NaN")
+    widths = [s.numel() for s in scores]
+    removable = [n - min(min_width, n) for n in widths]
+    if scope == "layer":
+        keep = []
+        for s, n, n_max in zip(scores, widths, removable, strict=True):
+            n_remove = min(round(fraction * n), n_max)
+            removed = _ascending(s, generator)[:n_remove]
+            keep.append(_complement_sorted(n, removed))
+        return keep
+    if not scores:
+        return []
+    order = _ascending(torch.cat(scores), generator)
+    layer_of = torch.cat(
+        [torch.full((n,), k, dtype=torch.long) for k, n in enumerate(widths)]
+    )[order]
+    # Rank of each node within its own layer, in the global ascending order.
+    rank = torch.empty_like(order)
+    for k, n in enumerate(widths):
+        rank[layer_of == k] = torch.arange(n)
+    allowed = rank < torch.tensor(removable, dtype=torch.long)[layer_of]
+    n_remove = round(fraction * sum(widths))
+    removed = order[allowed][:n_remove]
+    removed_layer = layer_of[allowed][:n_remove]
+    offsets = [0]
+    for n in widths:
+        offsets.append(offsets[-1] + n)
+    return [
+        _complement_sorted(n, removed[removed_layer == k] - offsets[k])
+        for k, n in enumerate(widths)
+    ]
+
+
+def _check_keep(keep, widths):
+    keep = list(keep)
+    if len(keep) != len(widths):
+        raise ValueError(
+            f"keep must hold one index vector per hidden layer ({len(widths)}), "
+            f"got {len(keep)}"
+        )
+    checked = []
+    for k, (kept, n) in enumerate(zip(keep, widths, strict=True)):
+        kept = torch.as_tensor(kept).detach().cpu()
+        if kept.dtype == torch.bool or kept.is_floating_point() or kept.ndim > 1:
+            raise ValueError(
+                f"keep[{k}] must be a 1-D vector of integer indices, got "
+                f"dtype {kept.dtype} and shape {tuple(kept.shape)}"
+            )
+        kept = kept.to(torch.long).reshape(-1)
+        if kept.numel() and (int(kept.min()) < 0 or int(kept.max()) >= n):
+            raise ValueError(f"keep[{k}] has indices outside [0, {n}): {kept.tolist()}")
+        unique = torch.unique(kept, sorted=True)
+        if unique.numel() != kept.numel():
+            raise ValueError(f"keep[{k}] has repeated indices: {kept.tolist()}")
+        if n > 0 and unique.numel() == 0:
+            raise ValueError(
+                f"keep[{k}] is empty: a hidden layer must keep at least 1 node"
+            )
+        checked.append(unique)
+    return checked
+
+
+def _set_parameter(owner, name, data):
+    """Replace parameter ``name`` of ``owner`` by ``data``, same requires_grad."""
+    old = getattr(owner, name)
+    setattr(owner, name, nn.Parameter(data.detach().clone(), old.requires_grad))
+
+
+def _prune_mlp(net, keep, fold_biases):
+    act = ACTIVATIONS[net.activation]
+    spectral = isinstance(net, SpectralMLP)
+    for k, kept in enumerate(keep):
+        first, second = net.layers[k], net.layers[k + 1]
+        kept = kept.to(first.bias.device)
+        removed = torch.ones(first.bias.shape[0], dtype=torch.bool, device=kept.device)
+        removed[kept] = False
+        if fold_biases and bool(removed.any()):
+            # first.bias already holds the folds from earlier layers.
+            w_next = second.weight() if spectral else second.weight
+            constant = act(first.bias[removed])
+            second.bias.add_(w_next[:, removed] @ constant)
+        if spectral:
+            _set_parameter(first, "phi", first.phi[kept])
+            _set_parameter(first, "lambda_out", first.lambda_out[kept])
+            _set_parameter(first, "bias", first.bias[kept])
+            _set_parameter(second, "phi", second.phi[:, kept])
+            _set_parameter(second, "lambda_in", second.lambda_in[kept])
+        else:
+            _set_parameter(first, "weight", first.weight[kept])
+            _set_parameter(first, "bias", first.bias[kept])
+            _set_parameter(second, "weight", second.weight[:, kept])
+            first.out_features = kept.numel()
+            second.in_features = kept.numel()
+
+
+def _prune_global(net, keep, fold_biases):
+    act = ACTIVATIONS[net.activation]
+    n_layers = len(net.layer_sizes)
+    sizes = list(net.layer_sizes)
+    for k, kept in enumerate(keep):
+        layer = k + 1
+        phis, lams, biases = list(net.phis), list(net.eigenvalues), list(net.biases)
+        kept = kept.to(phis[0].device)
+        removed = torch.ones(sizes[layer], dtype=torch.bool, device=kept.device)
+        removed[kept] = False
+        if fold_biases and bool(removed.any()):
+            # Direct contribution W_{i,layer}[:, removed] c of the constant
+            # activations c to every later layer i, by seed eq. 3:
+            # W_{i,l} = (-1)^{i-1-l} W_{i,i-1} phi_{i-2} ... phi_l, applied to
+            # c right to left (matrix-vector products only).
+            carried = act(biases[layer - 1][removed])
+            for i in range(layer + 1, n_layers):
+                adjacent = phis[i - 1] * (lams[i - 1] - lams[i].unsqueeze(1))
+                if i == layer + 1:
+                    contribution = adjacent[:, removed] @ carried
+                    carried = phis[i - 1][:, removed] @ carried
+                else:
+                    contribution = adjacent @ carried
+                    carried = phis[i - 1] @ carried
+                sign = -1.0 if (i - 1 - layer) % 2 else 1.0
+                biases[i - 1].add_(sign * contribution)
+        net.phis[layer - 1] = nn.Parameter(
+            phis[layer - 1][kept].clone(), phis[layer - 1].requires_grad
+        )
+        net.phis[layer] = nn.Parameter(
+            phis[layer][:, kept].clone(), phis[layer].requires_grad
+        )
+        net.eigenvalues[layer] = nn.Parameter(
+            lams[layer][kept].clone(), lams[layer].requires_grad
+        )
+        net.biases[layer - 1] = nn.Parameter(
+            biases[layer - 1][kept].clone(), biases[layer - 1].requires_grad
+        )
+        sizes[layer] = kept.numel()
+    net.layer_sizes = tuple(sizes)
+
+
+def prune(module, keep, *, fold_biases=True):
+    """New, smaller module holding only the kept hidden nodes.
+
+    The input module is not modified: the result is a deep copy of the same
+    class, dtype and device with the removed hidden nodes physically cut
+    out. Every parameter keeps its ``requires_grad`` flag (e.g. a
+    ``SpectralMLP`` trained with frozen ``phi``), stored sizes are updated and
+    the parameters are new :class:`~torch.nn.Parameter` objects (build the
+    optimizer after pruning).
+
+    Parameters
+    ----------
+    module : SpectralMLP, GrowingMLP or GlobalSpectralNetwork
+    keep : list of index vectors
+        Indices of the kept nodes of every hidden layer, e.g. from
+        :func:`select_nodes`. A nonempty layer must keep at least one node.
+    fold_biases : bool, default=True
+        Add the removed nodes' constant part to the biases of the later
+        layers (see Notes). False drops the removed nodes and their biases.
+
+    Returns
+    -------
+    torch.nn.Module
+
+    Raises
+    ------
+    ValueError
+        If ``keep`` does not have one vector per hidden layer, has indices
+        out of range or repeated, or empties a layer.
+    TypeError
+        If ``module`` is not one of the supported networks.
+
+    Notes
+    -----
+    **SpectralMLP, GrowingMLP.** Hidden layer ``k`` loses rows of
+    ``layers[k]`` (``phi``, ``lambda_out``, ``bias``; resp. ``weight``,
+    ``bias``) and columns of ``layers[k + 1]`` (``phi``, ``lambda_in``;
+    resp. ``weight``). Before the cut,
+
+        b_{k+1} += W_{k+1}[:, removed] @ sigma(b_k[removed]),
+
+    with ``W_{k+1}`` the materialized next weight and ``b_k`` already holding
+    the folds of layer ``k - 1``. Pruning is exact when every removed node
+    has zero incoming weights from the kept nodes of the previous layer (for
+    a ``SpectralMLP`` with ``lambda_in = 0``: ``lambda_out[i] = 0`` or
+    ``phi[i, :] = 0``), its activation then being the constant
+    ``sigma(b_i)``, or zero outgoing weights (the fold adds zero).
+
+    **GlobalSpectralNetwork.** Node ``i`` of hidden layer ``l = k + 1`` loses
+    row ``i`` of ``phis[k]``, column ``i`` of ``phis[k + 1]``, its eigenvalue
+    and its bias, and ``layer_sizes`` shrinks. Cutting the node out of
+    ``Phi`` removes it from every long-range block and removes every path
+    through it: the pruned network is exactly the original one with the
+    node's ``phi`` row and column set to zero (then ``A`` has no edge to or
+    from the node whatever its eigenvalue and bias), without the fold. The
+    fold adds the node's direct contributions to *every* later layer,
+
+        b_j += W_{j,l}[:, removed] @ sigma(b_l[removed])    for all j > l,
+
+    with the long-range blocks ``W_{j,l}`` of seed eq. 3 (computed by
+    matrix-vector products). Pruning is exact when each removed node has
+
+    - ``phis[k + 1][:, i] = 0`` (zero outgoing ``phi``), for any eigenvalues:
+      every block out of the node and every path through it has this column
+      as a factor, and in the carry recurrence ``z_l[i]`` only enters
+      through it; the fold adds zero; or
+    - ``phis[k][i, kept] = 0`` (zero incoming ``phi`` row over the nodes
+      still kept in layer ``l - 1``): the node's pre-activation is then the
+      constant ``b_l[i]`` and no path runs through it, so the fold restores
+      its whole contribution.
+
+    Zero incoming *weights* are not enough here, unlike in the layer-wise
+    case: with ``lambda_l[i] = lambda_{l-1}`` (e.g. all 0, as at the
+    perceptron start) the row ``W_{l,l-1}[i, :]`` vanishes but the node still
+    relays the long-range paths ``phi_{l} ... [:, i] phi_{l-1}[i, :] ...``,
+    which no bias can replace. Layers are processed from the input side,
+    each on the network already pruned before it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = SpectralMLP([3, 4, 2], generator=torch.Generator().manual_seed(0))
+    >>> with torch.no_grad():
+    ...     net.layers[0].lambda_out[1] = 0.0  # node 1 has no incoming weights
+    >>> small = prune(net, [torch.tensor([0, 2, 3])])
+    >>> small.layers[0].phi.shape, small.layers[1].phi.shape
+    (torch.Size([3, 3]), torch.Size([2, 3]))
+    >>> x = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
+    >>> torch.allclose(small(x), net(x), atol=1e-6)
+    True
+    """
+    kind = _kind(module)
+    keep = _check_keep(keep, _hidden_widths(module))
+    pruned = copy.deepcopy(module)
+    with torch.no_grad():
+        if kind == "global":
+            _prune_global(pruned, keep, bool(fold_biases))
+        else:
+            _prune_mlp(pruned, keep, bool(fold_biases))
+    return pruned

@@ -1,0 +1,169 @@
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import is_classifier, is_regressor
+from sklearn.datasets import load_iris, make_friedman1
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_spectral import (
+    GrowingMLPClassifier,
+    SpectralMLPClassifier,
+    SpectralMLPRegressor,
+    SpectralNASRegressor,
+    SpectralPruner,
+)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _net(**kw):
+    params = dict(
+        hidden_layer_sizes=(32,),
+        max_iter=200,
+        learning_rate_init=0.01,
+        random_state=0,
+        device="cpu",
+    )
+    return SpectralMLPClassifier(**{**params, **kw})
+
+
+def test_fraction_zero_changes_no_prediction(iris):
+    X, y = iris
+    pruner = SpectralPruner(_net(), prune_fraction=0.0).fit(X, y)
+    np.testing.assert_array_equal(
+        pruner.predict_proba(X), pruner.unpruned_estimator_.predict_proba(X)
+    )
+    assert pruner.hidden_layer_sizes_ == pruner.original_hidden_layer_sizes_ == (32,)
+
+
+def test_pruned_network_is_smaller_and_still_accurate(iris):
+    X, y = iris
+    pruner = SpectralPruner(_net(), prune_fraction=0.75).fit(X, y)
+    assert pruner.hidden_layer_sizes_ == (8,)
+    assert pruner.estimator_.module_.layers[0].phi.shape == (8, 4)
+    before, after = pruner.n_parameters_
+    assert after < before / 2
+    assert [len(k) for k in pruner.kept_nodes_] == [8]
+    # The kept nodes are the ones with the largest |lambda_out|.
+    scores = pruner.node_scores_[0]
+    assert set(pruner.kept_nodes_[0]) == set(np.argsort(scores)[-8:])
+    assert pruner.score(X, y) > 0.9
+    assert is_classifier(pruner)
+    np.testing.assert_array_equal(pruner.classes_, [0, 1, 2])
+
+
+def test_transform_feature_names_and_pandas_output(iris):
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    pruner = SpectralPruner(_net(), prune_fraction=0.5).fit(X, y)
+    Z = pruner.transform(X)
+    assert Z.shape == (150, 16) and Z.dtype == np.float64
+    names = pruner.get_feature_names_out()
+    assert list(names) == [f"spectralpruner{i}" for i in range(16)]
+    frame = pruner.set_output(transform="pandas").transform(X)
+    assert isinstance(frame, pd.DataFrame) and list(frame.columns) == list(names)
+
+
+def test_pipeline_with_logistic_regression_on_the_pruned_representation(iris):
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(
+        StandardScaler(),
+        SpectralPruner(_net(), prune_fraction=0.75),
+        LogisticRegression(),
+    ).fit(X, y)
+    assert pipe.score(X, y) > 0.9
+    assert pipe[-1].coef_.shape == (3, 8)
+
+
+def test_regressor_inside_makes_a_regressor():
+    X, y = make_friedman1(300, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    reg = SpectralMLPRegressor(
+        (32,), max_iter=200, learning_rate_init=0.01, random_state=0, device="cpu"
+    )
+    pruner = SpectralPruner(reg, prune_fraction=0.5, fine_tune_iter=20).fit(X, y)
+    assert is_regressor(pruner) and not is_classifier(pruner)
+    assert not hasattr(pruner, "predict_proba")
+    assert pruner.score(X, y) > 0.7
+
+
+def test_prefit_prunes_a_copy(iris):
+    X, y = iris
+    net = _net().fit(X, y)
+    before = net.predict_proba(X)
+    pruner = SpectralPruner(net, prune_fraction=0.5, prefit=True).fit(X, y)
+    np.testing.assert_array_equal(net.predict_proba(X), before)
+    assert net.module_.layers[0].phi.shape == (32, 4)
+    assert pruner.hidden_layer_sizes_ == (16,)
+
+
+def test_pre_strategy_trains_eigenvalues_then_the_small_network(iris):
+    X, y = iris
+    pruner = SpectralPruner(
+        _net(), prune_fraction=0.75, strategy="pre", fine_tune_iter=100
+    ).fit(X, y)
+    assert pruner.unpruned_estimator_.train == "eigenvalues"
+    assert pruner.estimator_.train == "full"
+    assert pruner.hidden_layer_sizes_ == (8,)
+    assert pruner.score(X, y) > 0.9
+    with pytest.raises(ValueError, match="strategy='pre'"):
+        SpectralPruner(SpectralNASRegressor((8,), device="cpu"), strategy="pre").fit(
+            X, y
+        )
+
+
+def test_pruning_curve_starts_at_the_unpruned_score(iris):
+    X, y = iris
+    pruner = SpectralPruner(_net(), prune_fraction=0.5).fit(X, y)
+    curve = pruner.pruning_curve(X, y, fractions=[0.0, 0.5, 0.9])
+    assert curve["scores"][0] == pruner.unpruned_estimator_.score(X, y)
+    assert curve["scores"][1] == pytest.approx(pruner.score(X, y))
+    assert list(curve["n_parameters"]) == sorted(curve["n_parameters"], reverse=True)
+
+
+def test_random_criterion_is_reproducible(iris):
+    X, y = iris
+    a = SpectralPruner(_net(), criterion="random", random_state=1).fit(X, y)
+    b = SpectralPruner(_net(), criterion="random", random_state=1).fit(X, y)
+    c = SpectralPruner(_net(), criterion="random", random_state=2).fit(X, y)
+    np.testing.assert_array_equal(a.kept_nodes_[0], b.kept_nodes_[0])
+    assert not np.array_equal(a.kept_nodes_[0], c.kept_nodes_[0])
+
+
+def test_nas_and_growing_networks_can_be_pruned(iris):
+    X, y = iris
+    nas = SpectralNASRegressor(
+        (16, 16), eigenvalue_l1=0.0, device="cpu", random_state=0, max_iter=50
+    )
+    pruner = SpectralPruner(nas, prune_fraction=0.5).fit(X, X[:, 0] * X[:, 1])
+    assert pruner.hidden_layer_sizes_ == (8, 8)
+    assert np.isfinite(pruner.predict(X)).all()
+    assert len(pruner.eigenvalues_) == 4
+    grow = GrowingMLPClassifier(random_state=0, device="cpu", max_iter=60)
+    pruned = SpectralPruner(grow, criterion="rescaled", prune_fraction=0.5).fit(X, y)
+    assert pruned.hidden_layer_sizes_[0] <= pruned.original_hidden_layer_sizes_[0]
+    with pytest.raises(ValueError, match="eigenvalue"):
+        SpectralPruner(grow, criterion="eigenvalue").fit(X, y)
+
+
+def test_pickle_round_trip(iris):
+    X, y = iris
+    pruner = SpectralPruner(_net(), prune_fraction=0.5).fit(X, y)
+    clone = pickle.loads(pickle.dumps(pruner))
+    np.testing.assert_array_equal(clone.transform(X), pruner.transform(X))
