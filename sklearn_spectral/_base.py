@@ -226,7 +226,7 @@ class BaseTorchEstimator(BaseEstimator):
 
         init_generator = torch_generator(rng)
         if warm:
-            module = copy_module(self.module_, device)
+            module = self._configure_warm_module(copy_module(self.module_, device))
         else:
             module = self._build_module(X.shape[1], self._n_logits, init_generator).to(
                 device
@@ -301,6 +301,10 @@ class BaseTorchEstimator(BaseEstimator):
         self.device_ = str(device)
         self._set_fitted_attributes()
         return self
+
+    def _configure_warm_module(self, module):
+        """Apply the current parameters to a module continued by ``warm_start``."""
+        return module
 
     def _callbacks(self, X, y, generator):
         """Per-epoch hooks given to the trainer (growth, pruning).

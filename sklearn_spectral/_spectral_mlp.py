@@ -157,6 +157,14 @@ class _SpectralMLPMixin:
             generator=generator,
         )
 
+    def _configure_warm_module(self, module):
+        # ``train`` and ``train_input_eigenvalues`` may have changed since the
+        # module was built (e.g. eigenvalue-only training, then full training).
+        for layer in module.layers:
+            layer.phi.requires_grad_(self.train == "full")
+            layer.lambda_in.requires_grad_(self.train_input_eigenvalues)
+        return module
+
     def _set_fitted_attributes(self):
         layers = self.module_.layers
         with torch.no_grad():

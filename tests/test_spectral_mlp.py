@@ -261,3 +261,12 @@ def test_small_cpu_fit_uses_one_thread_and_restores_the_setting(iris):
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(previous)
+
+
+def test_warm_start_applies_a_changed_train_setting(iris):
+    X, y = iris
+    clf = _clf(train="eigenvalues", max_iter=5, warm_start=True).fit(X, y)
+    frozen = clf.module_.layers[0].phi.detach().clone()
+    clf.set_params(train="full").fit(X, y)
+    assert not torch.equal(clf.module_.layers[0].phi.detach(), frozen)
+    assert clf.module_.layers[0].phi.requires_grad
