@@ -17,37 +17,18 @@ from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
-from torch.nn import functional as F
 
 from ._base import PREDICT_CHUNK, make_rng, torch_generator
 from ._spectral_mlp import SpectralMLPClassifier
-from .nn import ACTIVATIONS, GlobalSpectralNetwork
-from .nn.pruning import CRITERIA, count_parameters, node_scores, prune, select_nodes
-
-
-def last_hidden_activations(module, x):
-    """Activations of the last hidden layer of a fitted network module."""
-    act = ACTIVATIONS[module.activation]
-    if isinstance(module, GlobalSpectralNetwork):
-        z = h = x
-        blocks = module.adjacent_blocks()
-        last = module.n_blocks - 1
-        for k, (phi, w, b) in enumerate(
-            zip(module.phis, blocks, module.biases, strict=True)
-        ):
-            if k == last:
-                return h
-            h = act(F.linear(z, w, b))
-            z = h - F.linear(z, phi)
-    for layer in module.layers[:-1]:
-        x = act(layer(x))
-    return x
-
-
-def _hidden_widths(module):
-    if isinstance(module, GlobalSpectralNetwork):
-        return list(module.layer_sizes[1:-1])
-    return [layer.out_features for layer in module.layers[:-1]]
+from .nn.pruning import (
+    CRITERIA,
+    count_parameters,
+    hidden_widths,
+    last_hidden_activations,
+    node_scores,
+    prune,
+    select_nodes,
+)
 
 
 def _estimator_has(attr):
@@ -265,8 +246,8 @@ default="eigenvalue"
         self.estimator_ = pruned
         self.node_scores_ = [s.numpy() for s in scores]
         self.kept_nodes_ = [k.numpy() for k in keep]
-        self.original_hidden_layer_sizes_ = tuple(_hidden_widths(module))
-        self.hidden_layer_sizes_ = tuple(_hidden_widths(pruned.module_))
+        self.original_hidden_layer_sizes_ = tuple(hidden_widths(module))
+        self.hidden_layer_sizes_ = tuple(hidden_widths(pruned.module_))
         self.n_parameters_ = (
             count_parameters(module),
             count_parameters(pruned.module_),

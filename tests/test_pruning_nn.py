@@ -553,3 +553,28 @@ def test_end_to_end_fraction():
     small = prune(net, keep)
     assert small.hidden_sizes == [k.numel() for k in keep]
     assert small(_x(6)).shape == (9, 2)
+
+
+def test_last_hidden_activations_match_the_dense_pass_of_the_global_network():
+    from sklearn_spectral.nn import ACTIVATIONS
+    from sklearn_spectral.nn.pruning import last_hidden_activations
+
+    gen = torch.Generator().manual_seed(7)
+    net = GlobalSpectralNetwork([3, 5, 4, 2], activation="tanh", generator=gen).double()
+    with torch.no_grad():
+        for lam in net.eigenvalues:
+            lam.normal_(generator=gen)
+        for b in net.biases:
+            b.normal_(generator=gen)
+    x = torch.randn(6, 3, generator=gen, dtype=torch.float64)
+    A, sizes = net.dense_adjacency(), net.layer_sizes
+    offsets = [0, 3, 8, 12, 14]
+    hs = [x]
+    for i in (1, 2):  # the two hidden layers, every earlier layer feeding them
+        rows = slice(offsets[i], offsets[i + 1])
+        a = net.biases[i - 1] + sum(
+            hs[j] @ A[rows, offsets[j] : offsets[j + 1]].T for j in range(i)
+        )
+        hs.append(ACTIVATIONS["tanh"](a))
+    assert sizes[2] == 4
+    torch.testing.assert_close(last_hidden_activations(net, x), hs[-1].detach())

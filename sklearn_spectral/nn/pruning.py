@@ -32,6 +32,7 @@ import copy
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from .global_spectral import GlobalSpectralNetwork
 from .growing import GrowingMLP
@@ -59,10 +60,42 @@ def _kind(module):
     )
 
 
-def _hidden_widths(module):
+def hidden_widths(module):
+    """Widths of the hidden layers of a SpectralMLP, GrowingMLP or
+    GlobalSpectralNetwork."""
     if _kind(module) == "global":
         return [int(n) for n in module.layer_sizes[1:-1]]
     return [int(layer.bias.shape[0]) for layer in module.layers[:-1]]
+
+
+def last_hidden_activations(module, x):
+    """Activations of the last hidden layer (what a pruned network passes on).
+
+    Parameters
+    ----------
+    module : SpectralMLP, GrowingMLP or GlobalSpectralNetwork
+        A network with at least one hidden layer.
+    x : torch.Tensor of shape (n_samples, n_features)
+
+    Returns
+    -------
+    torch.Tensor of shape (n_samples, hidden_widths(module)[-1])
+    """
+    act = ACTIVATIONS[module.activation]
+    if _kind(module) == "global":
+        # The carry recurrence of GlobalSpectralNetwork.forward, stopped before
+        # the output layer.
+        z = h = x
+        last = module.n_blocks - 1
+        blocks = zip(module.phis, module.adjacent_blocks(), module.biases, strict=True)
+        for k, (phi, w, b) in enumerate(blocks):
+            if k == last:
+                return h
+            h = act(F.linear(z, w, b))
+            z = h - F.linear(z, phi)
+    for layer in module.layers[:-1]:
+        x = act(layer(x))
+    return x
 
 
 def _incoming_weights(module):
@@ -151,7 +184,7 @@ def node_scores(module, criterion, *, generator=None):
         device = generator.device if generator is not None else "cpu"
         return [
             torch.rand(n, generator=generator, dtype=torch.float64, device=device).cpu()
-            for n in _hidden_widths(module)
+            for n in hidden_widths(module)
         ]
     with torch.no_grad():
         if criterion == "eigenvalue":
@@ -472,7 +505,7 @@ def prune(module, keep, *, fold_biases=True):
     True
     """
     kind = _kind(module)
-    keep = _check_keep(keep, _hidden_widths(module))
+    keep = _check_keep(keep, hidden_widths(module))
     pruned = copy.deepcopy(module)
     with torch.no_grad():
         if kind == "global":
