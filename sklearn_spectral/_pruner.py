@@ -125,6 +125,12 @@ default="eigenvalue"
     where that is exact (see :func:`sklearn_spectral.nn.pruning.prune`). Rank
     only converged networks: early in training the eigenvalues say little.
 
+    Trained without a penalty, the hidden eigenvalues of a spectral MLP stay
+    close to their initial 1 and rank the nodes little better than chance.
+    Train the network with ``eigenvalue_l1`` (e.g. 1.5, without early
+    stopping): unneeded nodes then end at exactly ``lambda = 0`` and pruning
+    them is lossless (``benchmarks/bench_pruning.py``).
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris

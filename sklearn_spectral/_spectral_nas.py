@@ -12,6 +12,7 @@ from ._base import (
     SHARED_ATTRIBUTES_DOC,
     SHARED_PARAMETERS_DOC,
     BaseTorchEstimator,
+    EigenvalueL1Mixin,
     TorchClassifierMixin,
     TorchRegressorMixin,
 )
@@ -137,7 +138,7 @@ _NOTES = """
 """
 
 
-class _SpectralNASMixin:
+class _SpectralNASMixin(EigenvalueL1Mixin):
     """Network, proximal step and fitted attributes of the NAS estimators."""
 
     _parameter_constraints = {
@@ -193,23 +194,8 @@ class _SpectralNASMixin:
             hidden_eigenvalue_init=self.hidden_eigenvalue_init,
         )
 
-    def _step_callbacks(self):
-        threshold = self.learning_rate_init * self.eigenvalue_l1
-        if threshold == 0:
-            return ()
-        return (lambda trainer: trainer.module.proximal_step(threshold),)
-
-    def _proximal_penalty(self):
-        if self.eigenvalue_l1 == 0:
-            return None
-        l1 = self.eigenvalue_l1
-
-        def penalty(module):
-            with torch.no_grad():
-                lams = list(module.eigenvalues)[:-1]
-                return l1 * sum(lam.abs().sum().item() for lam in lams)
-
-        return penalty
+    def _l1_eigenvalues(self, module):
+        return list(module.eigenvalues)[:-1]
 
     def weight_blocks(self):
         """Dense weight blocks of the fitted network, for inspection.

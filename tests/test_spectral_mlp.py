@@ -270,3 +270,21 @@ def test_warm_start_applies_a_changed_train_setting(iris):
     clf.set_params(train="full").fit(X, y)
     assert not torch.equal(clf.module_.layers[0].phi.detach(), frozen)
     assert clf.module_.layers[0].phi.requires_grad
+
+
+def test_eigenvalue_l1_switches_hidden_nodes_off_and_pruning_them_is_lossless(iris):
+    from sklearn_spectral import SpectralPruner
+
+    X, y = iris
+    clf = _clf(hidden_layer_sizes=(32,), eigenvalue_l1=2.0, max_iter=300).fit(X, y)
+    hidden = clf.eigenvalues_[0][4:]
+    zero = np.flatnonzero(hidden == 0)
+    assert 0 < len(zero) < 32
+    assert clf.eigenvalues_[1][32:].min() != 0  # output eigenvalues are free
+    assert clf.score(X, y) > 0.9
+    fraction = len(zero) / 32
+    pruner = SpectralPruner(clf, prefit=True, prune_fraction=fraction).fit(X, y)
+    assert set(np.setdiff1d(np.arange(32), pruner.kept_nodes_[0])) == set(zero)
+    np.testing.assert_allclose(
+        pruner.predict_proba(X), clf.predict_proba(X), atol=1e-12
+    )
