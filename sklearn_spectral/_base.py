@@ -99,6 +99,15 @@ SHARED_ATTRIBUTES_DOC = """    n_iter_ : int
 """
 
 
+def as_tensor(array):
+    """A torch view of a NumPy array, copied only when torch cannot share it
+    (read-only or non-contiguous memory)."""
+    array = np.ascontiguousarray(array)
+    if not array.flags.writeable:
+        array = array.copy()
+    return torch.from_numpy(array)
+
+
 def resolve_device(device):
     """Turn the ``device`` parameter into a :class:`torch.device`.
 
@@ -335,8 +344,9 @@ class BaseTorchEstimator(BaseEstimator):
         out = []
         with torch.no_grad():
             for start in range(0, X.shape[0], PREDICT_CHUNK):
-                chunk = torch.tensor(X[start : start + PREDICT_CHUNK])
-                out.append(self.module_(chunk).numpy())
+                out.append(
+                    self.module_(as_tensor(X[start : start + PREDICT_CHUNK])).numpy()
+                )
         return np.concatenate(out) if len(out) > 1 else out[0]
 
 

@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import PREDICT_CHUNK, make_rng, torch_generator
+from ._base import PREDICT_CHUNK, as_tensor, make_rng, torch_generator
 from ._spectral_mlp import SpectralMLPClassifier
 from .nn.pruning import (
     CRITERIA,
@@ -284,7 +284,7 @@ default="eigenvalue"
         out = []
         with torch.no_grad():
             for start in range(0, X.shape[0], PREDICT_CHUNK):
-                chunk = torch.tensor(X[start : start + PREDICT_CHUNK])
+                chunk = as_tensor(X[start : start + PREDICT_CHUNK])
                 out.append(last_hidden_activations(module, chunk).numpy())
         return np.concatenate(out) if len(out) > 1 else out[0]
 
