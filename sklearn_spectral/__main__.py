@@ -15,7 +15,12 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_spectral import SpectralMLPClassifier, SpectralNASClassifier
+from sklearn_spectral import (
+    GrowingMLPClassifier,
+    SpectralMLPClassifier,
+    SpectralNASClassifier,
+    SpectralPruner,
+)
 
 
 def _summary(values):
@@ -33,6 +38,11 @@ def _n_trainable(estimator):
         return sum(p.numel() for p in params if p.requires_grad)
     layers = zip(estimator.coefs_, estimator.intercepts_, strict=True)
     return sum(coef.size + bias.size for coef, bias in layers)
+
+
+def scaler(model, X):
+    """``X`` through every step of ``model`` but the last."""
+    return model[:-1].transform(X)
 
 
 def main():
@@ -62,6 +72,15 @@ def main():
         "SpectralNASClassifier(max widths (32, 32))": SpectralNASClassifier(
             (32, 32), random_state=0, device="cpu"
         ),
+        "GrowingMLPClassifier(start (1,))": GrowingMLPClassifier(
+            random_state=0, device="cpu"
+        ),
+        "SpectralPruner(80 % of 256 nodes, eigenvalue_l1=1.5)": SpectralPruner(
+            SpectralMLPClassifier(
+                (256,), eigenvalue_l1=1.5, max_iter=200, random_state=0, device="cpu"
+            ),
+            prune_fraction=0.8,
+        ),
     }
     for name, estimator in models.items():
         model = make_pipeline(StandardScaler(), estimator)
@@ -71,6 +90,17 @@ def main():
             model.fit(X_train, y_train)
         seconds = time.perf_counter() - start
         fitted = model[-1]
+        if isinstance(fitted, SpectralPruner):
+            before = fitted.unpruned_estimator_.score(scaler(model, X_test), y_test)
+            widths = (fitted.original_hidden_layer_sizes_, fitted.hidden_layer_sizes_)
+            print(name)
+            print(
+                f"  test accuracy {model.score(X_test, y_test):.4f} pruned, "
+                f"{before:.4f} before; {seconds:.2f} s; hidden widths "
+                f"{widths[0]} -> {widths[1]}, parameters "
+                f"{fitted.n_parameters_[0]} -> {fitted.n_parameters_[1]}\n"
+            )
+            continue
         n_trainable = _n_trainable(fitted)
         print(name)
         print(
@@ -78,7 +108,13 @@ def main():
             f"{fitted.n_iter_} epochs, {seconds:.2f} s, "
             f"{n_trainable} trainable numbers"
         )
-        if hasattr(fitted, "topology_"):
+        if hasattr(fitted, "growth_history_"):
+            print(
+                f"  grew {fitted.initial_hidden_layer_sizes} -> "
+                f"{fitted.hidden_layer_sizes_} in {len(fitted.growth_history_)} "
+                f"growth steps (stopped: {fitted.growth_stop_reason_ or 'max_iter'})"
+            )
+        elif hasattr(fitted, "topology_"):
             topology = fitted.topology_
             print(
                 f"  widths {topology['layer_sizes']}, nodes switched on "
