@@ -66,7 +66,9 @@ SHARED_PARAMETERS_DOC = """    shuffle : bool, default=True
     tol : float, default=1e-4
         Minimum improvement of the loss (or validation score) that counts.
     verbose : bool or int, default=False
-        Print the loss of every epoch.
+        Report every epoch: a tqdm progress bar (loss, validation score and,
+        for growing networks, the current widths) when tqdm is installed
+        (``pip install tqdm``), else one printed line per epoch.
     warm_start : bool, default=False
         Continue from the previously fitted network instead of a new one.
 """

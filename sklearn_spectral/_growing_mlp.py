@@ -171,8 +171,7 @@ class _Growth:
 
     def _stop(self, reason, trainer):
         self.stopped = reason
-        if self.est.verbose:
-            print(f"Growth stopped at epoch {trainer.epoch}: {reason}")
+        trainer.progress.message(f"Growth stopped at epoch {trainer.epoch}: {reason}")
 
     def __call__(self, trainer):
         if self.stopped or trainer.epoch % self.est.grow_every:
@@ -269,12 +268,11 @@ class _Growth:
             hidden_layer_sizes=tuple(module.hidden_sizes),
             status="grown",
         )
-        if est.verbose:
-            print(
-                f"Growth at epoch {trainer.epoch}: +{n_new} neurons in hidden layer "
-                f"{layer}, widths {record['hidden_layer_sizes']}, loss "
-                f"{record['loss_before']:.5f} -> {record['loss_after']:.5f}"
-            )
+        trainer.progress.message(
+            f"Growth at epoch {trainer.epoch}: +{n_new} neurons in hidden layer "
+            f"{layer}, widths {record['hidden_layer_sizes']}, loss "
+            f"{record['loss_before']:.5f} -> {record['loss_after']:.5f}"
+        )
 
 
 class _GrowingMLPMixin:

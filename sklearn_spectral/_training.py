@@ -23,6 +23,48 @@ def make_adam(params, lr):
         return torch.optim.Adam(params, lr=lr)
 
 
+class _Progress:
+    """Per-epoch report for ``verbose``: a tqdm bar over the epochs when tqdm
+    is installed (loss, validation score, hidden widths of a growing
+    network), else one printed line per epoch, as ``MLPClassifier`` does."""
+
+    def __init__(self, verbose, total):
+        self.enabled = bool(verbose)
+        self.bar = None
+        if self.enabled:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                return
+            self.bar = tqdm(total=total, unit="epoch", desc="fit")
+
+    def epoch(self, n_iter, loss, score, module):
+        if not self.enabled:
+            return
+        widths = getattr(module, "hidden_sizes", None)
+        if self.bar is None:
+            msg = f"Iteration {n_iter}, loss = {loss:.8f}"
+            if score is not None:
+                msg += f", validation score = {score:.6f}"
+            print(msg)
+            return
+        postfix = {"loss": f"{loss:.5f}"}
+        if score is not None:
+            postfix["val"] = f"{score:.4f}"
+        if widths is not None:
+            postfix["widths"] = str(tuple(widths))
+        self.bar.set_postfix(postfix, refresh=False)
+        self.bar.update(1)
+
+    def message(self, text):
+        if self.enabled:
+            (print if self.bar is None else self.bar.write)(text)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
 def _clone_state(module):
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
@@ -76,7 +118,8 @@ class Trainer:
         follow the whole objective: training goes on while the proximal steps
         still decrease it.
     verbose : bool, default=False
-        Print the loss of every epoch.
+        Report every epoch: a tqdm progress bar when tqdm is installed, else
+        one printed line per epoch.
     optimizer : torch.optim.Optimizer, optional
         Optimizer to continue with; by default a new :func:`make_adam`.
 
@@ -222,60 +265,60 @@ class Trainer:
         self._last_good_state = None
         no_improvement = 0
         self.stop_training = False
-        for _ in range(self.max_iter):
-            loss = self._run_epoch(X, y, sample_weight)
-            if not math.isfinite(loss):
-                self._diverged(loss)
-                break
-            self.n_iter += 1
-            self.loss_curve.append(loss)
-            if early_stopping:
-                score = self._validation_score(X_val, y_val, sample_weight_val)
-                self.validation_scores.append(score)
-                best = self.best_validation_score
-                if best is None or score > best:
-                    self.best_validation_score = score
-                    self._best_state = _clone_state(self.module)
-                if best is not None and score < best + self.tol:
-                    no_improvement += 1
-                else:
-                    no_improvement = 0
-            else:
-                if loss > self.best_loss - self.tol:
-                    no_improvement += 1
-                else:
-                    no_improvement = 0
-            self.best_loss = min(self.best_loss, loss)
-            if self.verbose:
-                msg = f"Iteration {self.n_iter}, loss = {loss:.8f}"
+        self.progress = _Progress(self.verbose, self.max_iter)
+        try:
+            for _ in range(self.max_iter):
+                loss = self._run_epoch(X, y, sample_weight)
+                if not math.isfinite(loss):
+                    self._diverged(loss)
+                    break
+                self.n_iter += 1
+                self.loss_curve.append(loss)
                 if early_stopping:
-                    msg += f", validation score = {self.validation_scores[-1]:.6f}"
-                print(msg)
-            for callback in self.callbacks:
-                callback(self)
-            self._last_good_state = _clone_state(self.module)
-            if self.stop_training:
-                self.stop_reason = self.stop_reason or "stopped by a callback"
-                break
-            if no_improvement > self.n_iter_no_change:
-                what = "Validation score" if early_stopping else "Training loss"
-                self.stop_reason = (
-                    f"{what} did not improve more than tol={self.tol:f} for "
-                    f"{self.n_iter_no_change} consecutive epochs."
+                    score = self._validation_score(X_val, y_val, sample_weight_val)
+                    self.validation_scores.append(score)
+                    best = self.best_validation_score
+                    if best is None or score > best:
+                        self.best_validation_score = score
+                        self._best_state = _clone_state(self.module)
+                    if best is not None and score < best + self.tol:
+                        no_improvement += 1
+                    else:
+                        no_improvement = 0
+                else:
+                    if loss > self.best_loss - self.tol:
+                        no_improvement += 1
+                    else:
+                        no_improvement = 0
+                self.best_loss = min(self.best_loss, loss)
+                score = self.validation_scores[-1] if early_stopping else None
+                self.progress.epoch(self.n_iter, loss, score, self.module)
+                for callback in self.callbacks:
+                    callback(self)
+                self._last_good_state = _clone_state(self.module)
+                if self.stop_training:
+                    self.stop_reason = self.stop_reason or "stopped by a callback"
+                    break
+                if no_improvement > self.n_iter_no_change:
+                    what = "Validation score" if early_stopping else "Training loss"
+                    self.stop_reason = (
+                        f"{what} did not improve more than tol={self.tol:f} for "
+                        f"{self.n_iter_no_change} consecutive epochs."
+                    )
+                    self.progress.message(self.stop_reason + " Stopping.")
+                    break
+            else:
+                self.stop_reason = f"Maximum iterations ({self.max_iter}) reached"
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                    "reached and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                    stacklevel=2,
                 )
-                if self.verbose:
-                    print(self.stop_reason + " Stopping.")
-                break
-        else:
-            self.stop_reason = f"Maximum iterations ({self.max_iter}) reached"
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        if early_stopping and self._best_state is not None:
-            self.module.load_state_dict(self._best_state)
+            if early_stopping and self._best_state is not None:
+                self.module.load_state_dict(self._best_state)
+        finally:
+            self.progress.close()
         return self
 
     def _diverged(self, loss):

@@ -149,3 +149,12 @@ def test_warm_start_keeps_the_grown_network():
     reg.fit(X, y)
     assert reg.hidden_layer_sizes_[0] >= sizes[0]
     assert len(reg.growth_history_) >= n_records
+
+
+def test_verbose_progress_shows_the_growing_widths(capsys):
+    pytest.importorskip("tqdm")
+    X, y = _wave(300)
+    _reg(max_iter=10, verbose=1).fit(X, y)
+    out, err = capsys.readouterr()
+    assert "widths=" in err  # the bar
+    assert "Growth at epoch 3" in out  # tqdm.write, above the bar

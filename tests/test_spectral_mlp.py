@@ -200,12 +200,30 @@ def test_feature_importances_find_planted_features():
     assert set(np.flatnonzero(selector.get_support())) == {0, 1, 2}
 
 
-def test_verbose_prints_each_epoch(iris, capsys):
+def test_verbose_shows_a_progress_bar_and_quiet_prints_nothing(iris, capsys):
+    pytest.importorskip("tqdm")
+    X, y = iris
+    _clf(max_iter=3, verbose=1, early_stopping=True).fit(X, y)
+    err = capsys.readouterr().err
+    assert "3/3" in err and "loss=" in err and "val=" in err
+    _clf(max_iter=3).fit(X, y)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_verbose_without_tqdm_prints_a_line_per_epoch(iris, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tqdm(name, *args, **kwargs):
+        if name.startswith("tqdm"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tqdm)
     X, y = iris
     _clf(max_iter=3, verbose=1).fit(X, y)
     assert capsys.readouterr().out.count("Iteration") == 3
-    _clf(max_iter=3).fit(X, y)
-    assert capsys.readouterr().out == ""
 
 
 def test_diverging_fit_never_predicts_nan():
