@@ -1,7 +1,7 @@
 """
-=======================================================
+===================================================
 Anytime accuracy: TINY growth against random growth
-=======================================================
+===================================================
 
 A growing network is usable at every moment of its growth. This example
 follows the test accuracy of ``GrowingMLPClassifier`` on ``load_digits``

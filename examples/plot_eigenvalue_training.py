@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 Training eigenvalues only: accuracy per trained number
-=====================================================
+======================================================
 
 A spectral layer writes its weights as ``W = phi diag(lambda_in) -
 diag(lambda_out) phi``. With ``train="eigenvalues"`` the eigenvector block

@@ -1,7 +1,7 @@
 """
-==================================================
+====================================================
 Choosing how much a network may grow, by grid search
-==================================================
+====================================================
 
 ``growth_threshold`` decides which neurons are worth adding: a neuron is
 added when its first-order loss decrease is at least that fraction of the

@@ -1,7 +1,7 @@
 """
-=======================================================
+======================================================
 Choosing the sparsity of the architecture search by CV
-=======================================================
+======================================================
 
 ``eigenvalue_l1`` sets how strongly ``SpectralNASRegressor`` keeps
 eigenvalues at zero: larger values give smaller architectures. As with any

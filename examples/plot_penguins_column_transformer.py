@@ -1,7 +1,7 @@
 """
-====================================================
+===========================================================
 Mixed-type tabular data: a ColumnTransformer feeding growth
-====================================================
+===========================================================
 
 A growing network in an ordinary scikit-learn pipeline on a pandas DataFrame
 with categorical and numeric columns: the Palmer penguins (``palmerpenguins``

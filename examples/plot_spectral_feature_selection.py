@@ -1,7 +1,7 @@
 """
-=============================================
+===============================================
 Spectral feature selection with SelectFromModel
-=============================================
+===============================================
 
 A spectral network's ``feature_importances_`` measure how strongly each input
 feeds the first hidden layer (the column norms of its first weight matrix).

@@ -1,7 +1,7 @@
 """
-==========================================================
+===========================================================
 Spectral architecture search: richness follows nonlinearity
-==========================================================
+===========================================================
 
 A reproduction of Fig. 6 of the SPARCS poster. ``SpectralNASRegressor``
 starts every fit as a perceptron: all eigenvalues are zero except the output

@@ -95,7 +95,7 @@ SHARED_ATTRIBUTES_DOC = """    n_iter_ : int
         Device the network was trained on.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when ``X`` has string column
         names.
 """

@@ -122,7 +122,7 @@ class GlobalSpectralNetwork(nn.Module):
     logistic activation the hidden layers add a constant offset.)
 
     **Forward pass.** The network computes the dense forward pass of the graph
-    ``A`` (see :func:`dense_forward`): for each layer ``i >= 2``
+    ``A`` (see :func:`dense_forward`): for each layer ``i >= 2``::
 
         a_i = sum_{j<i} W_{i,j} h_j + b_i,
         h_i = sigma(a_i) (hidden),  h_{B+1} = a_{B+1} (output),
@@ -131,7 +131,7 @@ class GlobalSpectralNetwork(nn.Module):
     ``j``: every block, long-range ones included, reads the activations, and
     the self-loops ``diag(lambda_i)`` are left out. It is evaluated exactly in
     ``O(B)`` with the carry ``z = Phi^{-1} h`` (``Phi z = h`` by forward
-    substitution):
+    substitution)::
 
         z_1 = x
         for k = 1..B:
@@ -365,7 +365,7 @@ def dense_forward(network, x):
 
     Every block ``W_{i,j}`` (``i > j``) is cut out of
     :meth:`GlobalSpectralNetwork.dense_adjacency` (not from eq. 3), and for
-    each layer ``i >= 2``
+    each layer ``i >= 2``::
 
         a_i = sum_{j<i} h_j W_{i,j}^T + b_i,
         h_i = sigma(a_i) for hidden layers,  h_{B+1} = a_{B+1},
