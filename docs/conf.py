@@ -1,4 +1,4 @@
-"""Sphinx configuration: built offline with ``sphinx-build -W -b html docs docs/_build/html``."""
+"""Sphinx configuration (offline: ``sphinx-build -W -b html docs docs/_build/html``)."""
 
 import os
 import warnings
