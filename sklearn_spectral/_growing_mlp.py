@@ -16,14 +16,7 @@ from ._base import (
     TorchClassifierMixin,
     TorchRegressorMixin,
 )
-from .nn.growing import (
-    GrowingMLP,
-    apply_growth,
-    growth_statistics,
-    inverse_sqrt,
-    line_search,
-    propose_growth,
-)
+from .nn.growing import GrowingMLP, apply_growth, choose_growth, line_search
 
 _PARAMETERS = (
     """
@@ -164,7 +157,7 @@ class _Growth:
         self.next_layer = 0
         self.score_at_last_growth = None
         self.rows = None  # the growth subsample, drawn once per fit
-        self.input_s2 = None  # S2 and S2^{-1/2} of hidden layer 0 on those rows
+        self.input_s2 = [None]  # S2 and S2^{-1/2} of hidden layer 0 on those rows
 
     def _loss(self, output, target):
         return self.est._loss(output, target, None)
@@ -212,30 +205,22 @@ class _Growth:
             candidates = [(self.next_layer + i) % n_hidden for i in range(n_hidden)]
         else:
             candidates = range(n_hidden)
-        best = None
-        for layer in candidates:
-            known = self.input_s2 if layer == 0 else None
-            stats = growth_statistics(
-                module, layer, X, y, self._loss, S2=None if known is None else known[0]
-            )
-            if layer == 0 and known is None:
-                known = self.input_s2 = (stats.S2, inverse_sqrt(stats.S2))
-            proposal = propose_growth(
-                stats,
-                max_neurons=est.max_neurons_per_step,
-                s2_inverse_sqrt=None if known is None else known[1],
-            )
-            # lambda_k^2 >= growth_threshold * loss
-            threshold = math.sqrt(est.growth_threshold * stats.loss)
-            passing = int(proposal.count_above(threshold=threshold))
-            n_new = int(min(passing, est.max_neurons_per_step, capacity))
-            gain = float(proposal.predicted_decrease(n_new)) if n_new else 0.0
-            if best is None or gain > best[3]:
-                best = (layer, stats, proposal, gain, n_new)
-            if est.layer_selection == "round_robin" and n_new:
-                self.next_layer = layer + 1
-                break
-        layer, stats, proposal, gain, n_new = best
+        choice = choose_growth(
+            module,
+            candidates,
+            X,
+            y,
+            self._loss,
+            growth_threshold=est.growth_threshold,
+            max_neurons=est.max_neurons_per_step,
+            capacity=None if math.isinf(capacity) else int(capacity),
+            first_passing=est.layer_selection == "round_robin",
+            input_s2=self.input_s2,
+        )
+        if est.layer_selection == "round_robin" and choice.n_neurons:
+            self.next_layer = choice.layer + 1
+        layer, stats, proposal = choice.layer, choice.stats, choice.proposal
+        n_new = choice.n_neurons
         record = {
             "epoch": trainer.epoch,
             "layer": layer,

@@ -28,12 +28,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from ..nn.growing import (
-    apply_growth,
-    growth_statistics,
-    line_search,
-    propose_growth,
-)
+from ..nn.growing import apply_growth, choose_growth, line_search
 from ..nn.pruning import node_scores, prune, select_nodes
 
 
@@ -118,18 +113,19 @@ class GrowthCallback(Callback):
         def loss_fn(output, target):
             return net.criterion_(output, target)
 
-        best = None
-        for layer in range(len(module.hidden_sizes)):
-            stats = growth_statistics(module, layer, X, y, loss_fn)
-            proposal = propose_growth(stats, max_neurons=self.max_neurons_per_step)
-            floor = float(np.sqrt(self.growth_threshold * stats.loss))
-            n_new = int(min(proposal.count_above(threshold=floor), capacity))
-            gain = proposal.predicted_decrease(n_new) if n_new else 0.0
-            if n_new and (best is None or gain > best[3]):
-                best = (layer, stats, proposal, gain, n_new)
-        if best is None:
+        choice = choose_growth(
+            module,
+            range(len(module.hidden_sizes)),
+            X,
+            y,
+            loss_fn,
+            growth_threshold=self.growth_threshold,
+            max_neurons=self.max_neurons_per_step,
+            capacity=None if np.isinf(capacity) else int(capacity),
+        )
+        if not choice.n_neurons:
             return
-        layer, stats, proposal, _, n_new = best
+        layer, proposal, n_new = choice.layer, choice.proposal, choice.n_neurons
         gamma, loss_after, loss_before = line_search(
             module, layer, proposal, n_new, X, y, loss_fn, gamma_max=1.0
         )

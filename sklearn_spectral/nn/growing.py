@@ -712,3 +712,83 @@ def line_search(
     if best is None:
         return 0.0, loss0, loss0
     return best[0], best[1], loss0
+
+
+@dataclass(frozen=True)
+class GrowthChoice:
+    """The hidden layer a growth step widens and what it would add."""
+
+    layer: int
+    stats: GrowthStatistics
+    proposal: GrowthProposal
+    n_neurons: int
+    gain: float
+
+
+def choose_growth(
+    module,
+    layers,
+    X,
+    y,
+    loss_fn,
+    *,
+    growth_threshold,
+    max_neurons,
+    capacity=None,
+    first_passing=False,
+    input_s2=None,
+):
+    """Pick the hidden layer to grow and how many neurons to add.
+
+    For each candidate layer, neuron ``k`` passes when
+    ``lambda_k^2 >= growth_threshold * loss``; the layer whose passing
+    neurons (at most ``max_neurons`` and ``capacity``) promise the largest
+    first-order loss decrease is chosen, or the first layer with any passing
+    neuron when ``first_passing``.
+
+    Parameters
+    ----------
+    module : GrowingMLP
+    layers : iterable of int
+        Candidate hidden layers, in order.
+    X, y, loss_fn
+        As for :func:`growth_statistics`.
+    growth_threshold : float
+    max_neurons : int
+    capacity : int or None, default=None
+        Most neurons the network may still take.
+    first_passing : bool, default=False
+        Stop at the first layer with a passing neuron (round robin).
+    input_s2 : list, optional
+        A one-slot cache ``[None]`` or ``[(S2, S2^{-1/2})]`` for hidden layer
+        0, whose ``S2`` (the input covariance) does not change on the same
+        rows; it is filled on first use.
+
+    Returns
+    -------
+    GrowthChoice
+        With ``n_neurons == 0`` when no layer has a passing neuron.
+    """
+    best = None
+    for layer in layers:
+        known = input_s2[0] if layer == 0 and input_s2 is not None else None
+        stats = growth_statistics(
+            module, layer, X, y, loss_fn, S2=None if known is None else known[0]
+        )
+        if layer == 0 and input_s2 is not None and known is None:
+            known = input_s2[0] = (stats.S2, inverse_sqrt(stats.S2))
+        proposal = propose_growth(
+            stats,
+            max_neurons=max_neurons,
+            s2_inverse_sqrt=None if known is None else known[1],
+        )
+        floor = math.sqrt(growth_threshold * stats.loss)
+        n_new = min(proposal.count_above(threshold=floor), max_neurons)
+        if capacity is not None:
+            n_new = int(min(n_new, capacity))
+        gain = float(proposal.predicted_decrease(n_new)) if n_new else 0.0
+        if best is None or gain > best.gain:
+            best = GrowthChoice(layer, stats, proposal, n_new, gain)
+        if first_passing and n_new:
+            break
+    return best
