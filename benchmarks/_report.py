@@ -35,6 +35,12 @@ def environment():
     )
 
 
+def mlp_parameters(model):
+    """Weights and biases of a fitted model with ``coefs_`` and ``intercepts_``."""
+    pairs = zip(model.coefs_, model.intercepts_, strict=True)
+    return sum(coef.size + bias.size for coef, bias in pairs)
+
+
 def timed(fn, *args, **kwargs):
     """``(result, seconds)`` of one call."""
     start = time.perf_counter()

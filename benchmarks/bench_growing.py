@@ -19,7 +19,7 @@ import argparse
 import warnings
 
 import numpy as np
-from _report import markdown_table, timed, write_section
+from _report import markdown_table, mlp_parameters, timed, write_section
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
@@ -29,11 +29,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_spectral import GrowingMLPClassifier
 
 GRID = [(25,), (50,), (100,), (200,), (100, 100)]
-
-
-def n_parameters(model):
-    pairs = zip(model.coefs_, model.intercepts_, strict=True)
-    return sum(c.size + b.size for c, b in pairs)
 
 
 def load_mnist5k():
@@ -56,7 +51,7 @@ def run_seed(X, y, seed, with_gromo):
     epoch = (seconds - sum(steps)) / ours.n_iter_
     out["growing"] = dict(
         acc=ours.score(X_te, y_te),
-        params=n_parameters(ours),
+        params=mlp_parameters(ours),
         seconds=seconds,
         widths=ours.hidden_layer_sizes_,
         step_ratio=np.mean(steps) / epoch,
@@ -64,7 +59,7 @@ def run_seed(X, y, seed, with_gromo):
     mlp, seconds = timed(MLPClassifier((100,), random_state=seed).fit, X_tr, y_tr)
     out["mlp100"] = dict(
         acc=mlp.score(X_te, y_te),
-        params=n_parameters(mlp),
+        params=mlp_parameters(mlp),
         seconds=seconds,
         widths=(100,),
     )
@@ -75,7 +70,7 @@ def run_seed(X, y, seed, with_gromo):
     best = search.best_estimator_
     out["grid"] = dict(
         acc=best.score(X_te, y_te),
-        params=n_parameters(best),
+        params=mlp_parameters(best),
         seconds=seconds,
         widths=best.hidden_layer_sizes,
     )

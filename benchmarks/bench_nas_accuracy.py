@@ -16,7 +16,7 @@ import warnings
 from functools import partial
 
 import numpy as np
-from _report import markdown_table, spread, timed, write_section
+from _report import markdown_table, mlp_parameters, spread, timed, write_section
 from sklearn.datasets import load_diabetes, load_digits, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -31,12 +31,6 @@ DATA = {
     "load_diabetes": (partial(load_diabetes, return_X_y=True), False),
     "load_digits": (partial(load_digits, return_X_y=True), True),
 }
-
-
-def mlp_parameters(mlp):
-    return sum(
-        c.size + b.size for c, b in zip(mlp.coefs_, mlp.intercepts_, strict=True)
-    )
 
 
 def main():

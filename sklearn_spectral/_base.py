@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
 from torch.nn import functional as F
 
 from ._training import Trainer, copy_module
+from .nn.spectral_layer import soft_threshold_
 
 #: Rows per chunk when predicting, so that hidden activations stay bounded.
 PREDICT_CHUNK = 65536
@@ -369,12 +370,10 @@ class EigenvalueL1Mixin:
         if threshold == 0:
             return ()
 
-        def soft_threshold(trainer):
-            with torch.no_grad():
-                for lam in self._l1_eigenvalues(trainer.module):
-                    lam.copy_(lam.sign() * (lam.abs() - threshold).clamp_(min=0))
+        def proximal_step(trainer):
+            soft_threshold_(self._l1_eigenvalues(trainer.module), threshold)
 
-        return (soft_threshold,)
+        return (proximal_step,)
 
     def _proximal_penalty(self):
         if self.eigenvalue_l1 == 0:

@@ -1,10 +1,8 @@
 """GrowingMLPClassifier and GrowingMLPRegressor: networks that grow with TINY."""
 
-import math
 import time
 from numbers import Integral, Real
 
-import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -183,12 +181,12 @@ class _Growth:
             self.score_at_last_growth = score
             if previous is not None and score < previous + est.tol:
                 return self._stop("the validation score stopped improving", trainer)
-        capacity = (
-            np.inf
+        capacity = (  # neurons the network may still take; None: no cap
+            None
             if est.max_hidden_units is None
             else est.max_hidden_units - sum(module.hidden_sizes)
         )
-        if capacity <= 0:
+        if capacity is not None and capacity <= 0:
             return self._stop("max_hidden_units reached", trainer)
         if self.rows is None:
             # The same rows at every step: hidden layer 0's S2 (the input
@@ -213,7 +211,7 @@ class _Growth:
             self._loss,
             growth_threshold=est.growth_threshold,
             max_neurons=est.max_neurons_per_step,
-            capacity=None if math.isinf(capacity) else int(capacity),
+            capacity=capacity,
             first_passing=est.layer_selection == "round_robin",
             input_s2=self.input_s2,
         )

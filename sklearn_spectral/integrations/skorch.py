@@ -99,12 +99,12 @@ class GrowthCallback(Callback):
         if epoch % self.grow_every or dataset_train is None:
             return
         module = net.module_
-        capacity = (
-            np.inf
+        capacity = (  # neurons the network may still take; None: no cap
+            None
             if self.max_hidden_units is None
             else self.max_hidden_units - sum(module.hidden_sizes)
         )
-        if capacity <= 0:
+        if capacity is not None and capacity <= 0:
             return
         X, y = _training_tensors(
             net, dataset_train, self.growth_samples, self._generator
@@ -121,7 +121,7 @@ class GrowthCallback(Callback):
             loss_fn,
             growth_threshold=self.growth_threshold,
             max_neurons=self.max_neurons_per_step,
-            capacity=None if np.isinf(capacity) else int(capacity),
+            capacity=capacity,
         )
         if not choice.n_neurons:
             return

@@ -16,6 +16,7 @@ from .spectral_layer import (
     SpectralLinear,
     SpectralMLP,
     dense_adjacency,
+    soft_threshold_,
     spectral_weight,
 )
 
@@ -34,6 +35,7 @@ __all__ = [
     "inverse_sqrt",
     "line_search",
     "propose_growth",
+    "soft_threshold_",
     "dense_adjacency",
     "spectral_weight",
 ]

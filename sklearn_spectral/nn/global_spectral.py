@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .spectral_layer import ACTIVATIONS
+from .spectral_layer import ACTIVATIONS, soft_threshold_
 
 __all__ = ["GlobalSpectralNetwork", "binomial_inverse", "dense_forward"]
 
@@ -341,7 +341,6 @@ class GlobalSpectralNetwork(nn.Module):
         )
         return Phi @ Lam @ Phi_inv
 
-    @torch.no_grad()
     def proximal_step(self, threshold):
         """Soft-threshold the non-output eigenvalues in place.
 
@@ -351,10 +350,7 @@ class GlobalSpectralNetwork(nn.Module):
         ``threshold = lr * eigenvalue_l1`` (proximal gradient for an L1
         penalty; it gives exact zeros, which Adam + L1 never does).
         """
-        if threshold < 0:
-            raise ValueError(f"threshold must be >= 0, got {threshold}")
-        for lam in self.eigenvalues[:-1]:
-            lam.copy_(lam.sign() * (lam.abs() - threshold).clamp_(min=0))
+        soft_threshold_(list(self.eigenvalues)[:-1], threshold)
 
     def extra_repr(self):
         return f"layer_sizes={self.layer_sizes}, activation={self.activation!r}"

@@ -54,6 +54,28 @@ def spectral_weight(phi, lambda_in, lambda_out):
     return phi * (lambda_in.unsqueeze(0) - lambda_out.unsqueeze(1))
 
 
+@torch.no_grad()
+def soft_threshold_(tensors, threshold):
+    """In-place ``t <- sign(t) * max(|t| - threshold, 0)`` on every tensor.
+
+    The proximal step of an L1 penalty: after a gradient step of size ``lr``
+    on the loss, ``threshold = lr * l1`` gives exact zeros, which a
+    subgradient of the L1 term never does.
+
+    Examples
+    --------
+    >>> import torch
+    >>> t = torch.tensor([-0.3, 0.05, 1.0])
+    >>> soft_threshold_([t], 0.1)
+    >>> t
+    tensor([-0.2000,  0.0000,  0.9000])
+    """
+    if threshold < 0:
+        raise ValueError(f"threshold must be >= 0, got {threshold}")
+    for t in tensors:
+        t.copy_(t.sign() * (t.abs() - threshold).clamp_(min=0))
+
+
 def dense_adjacency(phi, lambda_in, lambda_out):
     """Dense ``Phi Lambda Phi^{-1}`` of one layer pair, for tests and diagnostics.
 
