@@ -83,3 +83,54 @@ def test_mlp_forward_with_l2_matches_forward_and_weights():
 def test_unknown_activation_is_a_clear_error():
     with pytest.raises(ValueError, match="activation"):
         SpectralMLP([2, 2], activation="swish")
+
+
+def _autograd_loss_and_grads(net, x, loss_fn, alpha):
+    net.zero_grad(set_to_none=True)
+    out, l2 = net.forward_with_l2(x)
+    loss = loss_fn(out) + 0.5 * alpha * l2 / x.shape[0]
+    loss.backward()
+    return loss.detach(), {n: p.grad for n, p in net.named_parameters()}
+
+
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu", "elu"])
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+@pytest.mark.parametrize(
+    "sizes, train_phi, train_lambda_in",
+    [([5, 7, 3], True, False), ([5, 7, 6, 2], True, True), ([4, 3], False, True)],
+)
+def test_hand_written_backward_equals_autograd(
+    activation, alpha, sizes, train_phi, train_lambda_in
+):
+    net = SpectralMLP(
+        sizes,
+        activation=activation,
+        train_phi=train_phi,
+        train_lambda_in=train_lambda_in,
+        generator=torch.Generator().manual_seed(0),
+    ).double()
+    with torch.no_grad():  # eigenvalues away from their initial 0 and 1
+        for i, layer in enumerate(net.layers):
+            layer.lambda_in.copy_(_random(layer.lambda_in.shape, 10 + i))
+            layer.lambda_out.copy_(_random(layer.lambda_out.shape, 20 + i))
+    x = _random((9, sizes[0]), 1)
+    target = _random((9, sizes[-1]), 2)
+    weight = _random((9,), 3).abs()
+
+    def loss_fn(out):
+        return (weight[:, None] * (out - target) ** 2).mean()
+
+    expected_loss, expected = _autograd_loss_and_grads(net, x, loss_fn, alpha)
+    net.zero_grad(set_to_none=True)
+    loss = net.loss_and_backward(x, loss_fn, alpha)
+    torch.testing.assert_close(loss, expected_loss, rtol=1e-12, atol=1e-12)
+    for name, p in net.named_parameters():
+        if expected[name] is None:
+            assert p.grad is None, name
+        else:
+            torch.testing.assert_close(
+                p.grad, expected[name], rtol=1e-10, atol=1e-12, msg=name
+            )
+    # Frozen parameters get no gradient at all.
+    assert (net.layers[0].phi.grad is None) == (not train_phi)
+    assert (net.layers[0].lambda_in.grad is None) == (not train_lambda_in)

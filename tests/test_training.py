@@ -198,3 +198,37 @@ def test_proximal_penalty_is_part_of_the_epoch_loss():
     with torch.no_grad():
         data_loss = _mse(trainer.module(X), y).item()
     assert trainer.loss_curve[0] == pytest.approx(10.0 + data_loss, rel=1e-5)
+
+
+def test_hand_written_backward_trains_like_autograd():
+    # A module with loss_and_backward (SpectralMLP) is trained through it; the
+    # loss curve must be the one backward() gives, with alpha and weights.
+    from sklearn_spectral.nn import SpectralMLP
+
+    X, y = _data(n=50)
+    X, y = X.double(), y.double()
+    w = torch.rand(50, generator=torch.Generator().manual_seed(1), dtype=X.dtype)
+    curves = []
+    for hand_written in (True, False):
+        net = SpectralMLP(
+            [3, 6, 1], activation="tanh", generator=torch.Generator().manual_seed(0)
+        ).double()
+        if not hand_written:
+            net.loss_and_backward = None  # the trainer falls back to autograd
+        trainer = Trainer(
+            net,
+            _mse,
+            alpha=0.1,
+            learning_rate_init=0.01,
+            batch_size=16,
+            max_iter=5,
+            generator=torch.Generator().manual_seed(0),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            trainer.fit(X, y, sample_weight=w)
+        curves.append(trainer.loss_curve)
+    assert len(curves[0]) == 5
+    torch.testing.assert_close(
+        torch.tensor(curves[0]), torch.tensor(curves[1]), rtol=1e-10, atol=0
+    )
