@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.model_selection import train_test_split
@@ -29,6 +30,10 @@ from .nn.spectral_layer import soft_threshold_
 
 #: Rows per chunk when predicting, so that hidden activations stay bounded.
 PREDICT_CHUNK = 65536
+
+#: Largest magnitude of a float32: the networks train in float32, where a
+#: larger (finite float64) input would become infinite.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 #: Below this many multiply-adds per batch (batch size x parameters), CPU
 #: training runs on one thread: on 2 cores, one thread fitted load_digits
@@ -109,6 +114,66 @@ def as_tensor(array):
     if not array.flags.writeable:
         array = array.copy()
     return torch.from_numpy(array)
+
+
+class DivergenceError(FloatingPointError, ValueError):
+    """Training diverged before reaching any finite model.
+
+    A ``ValueError`` (the data or the parameters are at fault: inputs too
+    large for float32 training, a too large ``learning_rate_init``) that is
+    also the ``FloatingPointError`` the trainer raises.
+    """
+
+
+def validate_input(estimator, X, y="no_validation", **kwargs):
+    """``validate_data`` plus what the float32 networks need.
+
+    Sparse ``X`` is accepted as CSR or CSC (as ``MLPClassifier`` does; other
+    formats are converted to CSR) and left to the caller to densify. Numbers
+    beyond the float32 range, and Python integers too large for float64,
+    raise a ``ValueError``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The estimator validating its input.
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+        Input data.
+    y : array-like, default="no_validation"
+        Targets, validated with ``X`` unless ``"no_validation"``.
+    **kwargs : dict
+        Passed to :func:`sklearn.utils.validation.validate_data`.
+
+    Returns
+    -------
+    X or (X, y)
+        As ``validate_data`` returns them.
+    """
+    kwargs.setdefault("accept_sparse", ["csr", "csc"])
+    try:
+        out = validate_data(estimator, X, y, **kwargs)
+    except OverflowError as exc:  # Python ints beyond float64
+        raise ValueError(
+            f"Input contains a number too large to convert to float64 ({exc})."
+        ) from exc
+    X_checked = out if isinstance(y, str) and y == "no_validation" else out[0]
+    values = X_checked.data if sp.issparse(X_checked) else X_checked
+    if values.dtype == np.float64 and values.size:
+        largest = max(values.max(), -values.min())
+        if largest > FLOAT32_MAX:
+            raise ValueError(
+                f"Input X contains values too large for float32, the precision "
+                f"the network computes in: max |x| = {largest:.3g} > "
+                f"{FLOAT32_MAX:.3g}. Scale the features, e.g. with StandardScaler."
+            )
+    return out
+
+
+def dense_row_chunks(X):
+    """``X`` by chunks of ``PREDICT_CHUNK`` rows, as dense arrays."""
+    for start in range(0, X.shape[0], PREDICT_CHUNK):
+        chunk = X[start : start + PREDICT_CHUNK]
+        yield chunk.toarray() if sp.issparse(chunk) else chunk
 
 
 def resolve_device(device):
@@ -204,7 +269,7 @@ class BaseTorchEstimator(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets: class labels for classifiers, real values for regressors.
@@ -217,7 +282,7 @@ class BaseTorchEstimator(BaseEstimator):
             The fitted estimator.
         """
         warm = self.warm_start and hasattr(self, "module_")
-        X, y = validate_data(
+        X, y = validate_input(
             self,
             X,
             y,
@@ -226,12 +291,19 @@ class BaseTorchEstimator(BaseEstimator):
             ensure_min_samples=2,
             **self._validate_y_kwargs(),
         )
+        if sp.issparse(X):
+            X = X.toarray()  # the network is dense
         self._hidden_sizes()
         y = self._encode_targets(y, warm)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, ensure_non_negative=True
             )
+            if not sample_weight.any():
+                raise ValueError("sample_weight must contain a non-zero weight.")
+            # Mean 1; dividing by the largest first keeps the sum finite and
+            # the ratio of tiny weights (1e-320) representable.
+            sample_weight = sample_weight / sample_weight.max()
             sample_weight = sample_weight * (len(sample_weight) / sample_weight.sum())
         rng = make_rng(self.random_state)
         device = resolve_device(self.device)
@@ -292,14 +364,19 @@ class BaseTorchEstimator(BaseEstimator):
             step_callbacks=self._step_callbacks(),
             proximal_penalty=self._proximal_penalty(),
             verbose=bool(self.verbose),
+            keep_initial_state=warm,
         )
         with training_threads(module, batch_size, device):
-            trainer.fit(X, y, sample_weight, X_val, y_val, sw_val)
+            try:
+                trainer.fit(X, y, sample_weight, X_val, y_val, sw_val)
+            except FloatingPointError as exc:
+                raise DivergenceError(str(exc)) from None
         self.module_ = copy_module(trainer.module, "cpu", torch.float64).eval()
         # warm_start continues the counters, as MLPClassifier does.
         self.n_iter_ = trainer.n_iter + (self.n_iter_ if warm else 0)
         self.loss_curve_ = (self.loss_curve_ if warm else []) + trainer.loss_curve
-        self.loss_ = trainer.loss_curve[-1]
+        # (A warm fit stopped in its first epoch keeps the previous model.)
+        self.loss_ = self.loss_curve_[-1]
         if self.early_stopping:
             self.validation_scores_ = (
                 self.validation_scores_ if warm and self.validation_scores_ else []
@@ -309,7 +386,7 @@ class BaseTorchEstimator(BaseEstimator):
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None
-            self.best_loss_ = trainer.best_loss
+            self.best_loss_ = min(self.loss_curve_)
         self.device_ = str(device)
         self._set_fitted_attributes()
         return self
@@ -343,14 +420,17 @@ class BaseTorchEstimator(BaseEstimator):
         Float64 makes the result independent of how the rows are batched.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_input(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
         out = []
         with torch.no_grad():
-            for start in range(0, X.shape[0], PREDICT_CHUNK):
-                out.append(
-                    self.module_(as_tensor(X[start : start + PREDICT_CHUNK])).numpy()
-                )
+            for chunk in dense_row_chunks(X):
+                out.append(self.module_(as_tensor(chunk)).numpy())
         return np.concatenate(out) if len(out) > 1 else out[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR / CSC, densified; as MLPClassifier
+        return tags
 
 
 class EigenvalueL1Mixin:
@@ -401,8 +481,13 @@ class TorchClassifierMixin(ClassifierMixin):
         return torch.float32 if len(self.classes_) == 2 else torch.int64
 
     def _encode_targets(self, y, warm):
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
+        try:
+            check_classification_targets(y)
+            encoder = LabelEncoder().fit(y)
+        except TypeError as exc:  # e.g. str and int labels: they cannot be sorted
+            raise TypeError(
+                f"The class labels in y must be of one type to be sorted ({exc})."
+            ) from exc
         if warm and not np.array_equal(encoder.classes_, self.classes_):
             raise ValueError(
                 f"warm_start=True expects the classes seen before, {self.classes_}, "
@@ -422,8 +507,9 @@ class TorchClassifierMixin(ClassifierMixin):
 
     def _loss(self, logits, target, sample_weight):
         if logits.shape[1] == 1:
+            # squeeze, not logits[:, 0]: a view is cheaper to differentiate.
             return F.binary_cross_entropy_with_logits(
-                logits[:, 0], target, weight=sample_weight
+                logits.squeeze(1), target, weight=sample_weight
             )
         if sample_weight is None:
             return F.cross_entropy(logits, target)
@@ -446,7 +532,7 @@ class TorchClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -463,7 +549,7 @@ class TorchClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -482,7 +568,7 @@ class TorchClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -501,7 +587,7 @@ class TorchClassifierMixin(ClassifierMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -547,8 +633,12 @@ class TorchRegressorMixin(RegressorMixin):
         else:
             self._y_ndim = ndim
             self.n_outputs_ = y.shape[1]
-            self._y_mean = y.mean(axis=0)
-            scale = y.std(axis=0)
+            # Mean and std of y / max|y|, so that huge targets (1e200) do not
+            # overflow their squares, nor tiny ones (1e-300) underflow.
+            unit = np.abs(y).max(axis=0)
+            unit = np.where(unit > 0, unit, 1.0)
+            self._y_mean = (y / unit).mean(axis=0) * unit
+            scale = (y / unit).std(axis=0) * unit
             self._y_scale = np.where(scale > 0, scale, 1.0)
         return (y - self._y_mean) / self._y_scale
 
@@ -581,7 +671,7 @@ class TorchRegressorMixin(RegressorMixin):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns

@@ -3,6 +3,7 @@
 import time
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -83,7 +84,10 @@ _ATTRIBUTES = (
         ``neuron_gain`` (sum of ``lambda_k^2`` of the added neurons),
         ``loss_before`` and ``loss_after`` (on the growth subsample),
         ``hidden_layer_sizes`` after the step, ``status`` and ``seconds``
-        (the step's wall time).
+        (the step's wall time). ``status`` is ``"grown"``, the reason growth
+        stopped, or ``"skipped: ..."`` when the statistics could not be used
+        (singular or non-finite; ``layer`` is then ``None``), in which case
+        training goes on and the next step tries again.
     growth_stop_reason_ : str
         Why growth stopped (or ``""`` if it was still going at the end).
     coefs_ : list of ndarray
@@ -164,6 +168,29 @@ class _Growth:
         self.stopped = reason
         trainer.progress.message(f"Growth stopped at epoch {trainer.epoch}: {reason}")
 
+    def _skip(self, trainer, reason):
+        """Record a growth step that could not be computed; training goes on
+        and the next step tries again."""
+        loss = trainer.loss_curve[-1]
+        self.history.append(
+            {
+                "epoch": trainer.epoch,
+                "layer": None,
+                "neurons_added": 0,
+                "singular_values": np.empty(0),
+                "gamma": 0.0,
+                "first_order_gain": 0.0,
+                "neuron_gain": 0.0,
+                "loss_before": loss,
+                "loss_after": loss,
+                "hidden_layer_sizes": tuple(trainer.module.hidden_sizes),
+                "status": f"skipped: {reason}",
+            }
+        )
+        trainer.progress.message(
+            f"Growth step skipped at epoch {trainer.epoch}: {reason}"
+        )
+
     def __call__(self, trainer):
         if self.stopped or trainer.epoch % self.est.grow_every:
             return
@@ -203,18 +230,23 @@ class _Growth:
             candidates = [(self.next_layer + i) % n_hidden for i in range(n_hidden)]
         else:
             candidates = range(n_hidden)
-        choice = choose_growth(
-            module,
-            candidates,
-            X,
-            y,
-            self._loss,
-            growth_threshold=est.growth_threshold,
-            max_neurons=est.max_neurons_per_step,
-            capacity=capacity,
-            first_passing=est.layer_selection == "round_robin",
-            input_s2=self.input_s2,
-        )
+        try:
+            choice = choose_growth(
+                module,
+                candidates,
+                X,
+                y,
+                self._loss,
+                growth_threshold=est.growth_threshold,
+                max_neurons=est.max_neurons_per_step,
+                capacity=capacity,
+                first_passing=est.layer_selection == "round_robin",
+                input_s2=self.input_s2,
+            )
+        except torch.linalg.LinAlgError as exc:
+            return self._skip(trainer, f"the growth statistics are singular ({exc})")
+        if not torch.isfinite(choice.proposal.singular_values).all():
+            return self._skip(trainer, "the growth statistics are not finite")
         if est.layer_selection == "round_robin" and choice.n_neurons:
             self.next_layer = choice.layer + 1
         layer, stats, proposal = choice.layer, choice.stats, choice.proposal

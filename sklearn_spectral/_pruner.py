@@ -18,7 +18,13 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import PREDICT_CHUNK, as_tensor, make_rng, torch_generator
+from ._base import (
+    as_tensor,
+    dense_row_chunks,
+    make_rng,
+    torch_generator,
+    validate_input,
+)
 from ._spectral_mlp import SpectralMLPClassifier
 from .nn.pruning import (
     CRITERIA,
@@ -202,7 +208,7 @@ default="eigenvalue"
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
@@ -270,7 +276,7 @@ default="eigenvalue"
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -279,13 +285,12 @@ default="eigenvalue"
             Activations, computed in float64.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_input(self, X, reset=False, dtype=np.float64, accept_sparse="csr")
         module = self.estimator_.module_
         out = []
         with torch.no_grad():
-            for start in range(0, X.shape[0], PREDICT_CHUNK):
-                chunk = as_tensor(X[start : start + PREDICT_CHUNK])
-                out.append(last_hidden_activations(module, chunk).numpy())
+            for chunk in dense_row_chunks(X):
+                out.append(last_hidden_activations(module, as_tensor(chunk)).numpy())
         return np.concatenate(out) if len(out) > 1 else out[0]
 
     def fit_transform(self, X, y=None, **fit_params):

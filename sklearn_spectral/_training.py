@@ -122,6 +122,10 @@ class Trainer:
         one printed line per epoch.
     optimizer : torch.optim.Optimizer, optional
         Optimizer to continue with; by default a new :func:`make_adam`.
+    keep_initial_state : bool, default=False
+        Whether ``module`` starts as a trained model (warm start,
+        fine-tuning): if training diverges or is interrupted before the
+        first epoch ends, that model is kept instead of raising.
 
     Attributes
     ----------
@@ -160,6 +164,7 @@ class Trainer:
         proximal_penalty=None,
         verbose=False,
         optimizer=None,
+        keep_initial_state=False,
     ):
         self.module = module
         self.loss_fn = loss_fn
@@ -177,6 +182,7 @@ class Trainer:
         self.proximal_penalty = proximal_penalty
         self.verbose = verbose
         self.optimizer = optimizer or make_adam(module.parameters(), learning_rate_init)
+        self.keep_initial_state = keep_initial_state
         self.loss_curve = []
         self.validation_scores = []
         self.best_loss = math.inf
@@ -266,67 +272,105 @@ class Trainer:
             to fall back on). Later, training stops with a
             :class:`~sklearn.exceptions.ConvergenceWarning` and the last finite
             state is restored.
+        KeyboardInterrupt
+            If interrupted before the first epoch is complete. A later
+            interrupt stops training like the stopping rules do, keeping the
+            last complete epoch's model (the best one with a validation set),
+            with a :class:`~sklearn.exceptions.ConvergenceWarning`.
         """
         early_stopping = X_val is not None
         self._best_state = _clone_state(self.module) if early_stopping else None
-        self._last_good_state = None
-        no_improvement = 0
+        self._last_good_state = (
+            _clone_state(self.module) if self.keep_initial_state else None
+        )
         self.stop_training = False
         self.progress = _Progress(self.verbose, self.max_iter)
         try:
-            for _ in range(self.max_iter):
-                loss = self._run_epoch(X, y, sample_weight)
-                if not math.isfinite(loss):
-                    self._diverged(loss)
-                    break
-                self.n_iter += 1
-                self.loss_curve.append(loss)
-                if early_stopping:
-                    score = self._validation_score(X_val, y_val, sample_weight_val)
-                    self.validation_scores.append(score)
-                    best = self.best_validation_score
-                    if best is None or score > best:
-                        self.best_validation_score = score
-                        self._best_state = _clone_state(self.module)
-                    if best is not None and score < best + self.tol:
-                        no_improvement += 1
-                    else:
-                        no_improvement = 0
-                else:
-                    if loss > self.best_loss - self.tol:
-                        no_improvement += 1
-                    else:
-                        no_improvement = 0
-                self.best_loss = min(self.best_loss, loss)
-                score = self.validation_scores[-1] if early_stopping else None
-                self.progress.epoch(self.n_iter, loss, score, self.module)
-                for callback in self.callbacks:
-                    callback(self)
-                self._last_good_state = _clone_state(self.module)
-                if self.stop_training:
-                    self.stop_reason = self.stop_reason or "stopped by a callback"
-                    break
-                if no_improvement > self.n_iter_no_change:
-                    what = "Validation score" if early_stopping else "Training loss"
-                    self.stop_reason = (
-                        f"{what} did not improve more than tol={self.tol:f} for "
-                        f"{self.n_iter_no_change} consecutive epochs."
-                    )
-                    self.progress.message(self.stop_reason + " Stopping.")
-                    break
-            else:
-                self.stop_reason = f"Maximum iterations ({self.max_iter}) reached"
-                warnings.warn(
-                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                    "reached and the optimization hasn't converged yet.",
-                    ConvergenceWarning,
-                    stacklevel=2,
-                )
+            try:
+                self._epochs(X, y, sample_weight, X_val, y_val, sample_weight_val)
+            except KeyboardInterrupt:
+                if self._last_good_state is None:
+                    raise  # no complete epoch: nothing worth keeping
+                self._interrupted()
             if early_stopping and self._best_state is not None:
                 self.module.load_state_dict(self._best_state)
         finally:
             self.progress.close()
         return self
+
+    def _epochs(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
+        early_stopping = X_val is not None
+        no_improvement = 0
+        for _ in range(self.max_iter):
+            loss = self._run_epoch(X, y, sample_weight)
+            if not math.isfinite(loss):
+                self._diverged(loss)
+                break
+            self.n_iter += 1
+            self.loss_curve.append(loss)
+            if early_stopping:
+                score = self._validation_score(X_val, y_val, sample_weight_val)
+                self.validation_scores.append(score)
+                best = self.best_validation_score
+                if best is None or score > best:
+                    self.best_validation_score = score
+                    self._best_state = _clone_state(self.module)
+                if best is not None and score < best + self.tol:
+                    no_improvement += 1
+                else:
+                    no_improvement = 0
+            else:
+                if loss > self.best_loss - self.tol:
+                    no_improvement += 1
+                else:
+                    no_improvement = 0
+            self.best_loss = min(self.best_loss, loss)
+            score = self.validation_scores[-1] if early_stopping else None
+            self.progress.epoch(self.n_iter, loss, score, self.module)
+            for callback in self.callbacks:
+                callback(self)
+            self._last_good_state = _clone_state(self.module)
+            if self.stop_training:
+                self.stop_reason = self.stop_reason or "stopped by a callback"
+                break
+            if no_improvement > self.n_iter_no_change:
+                what = "Validation score" if early_stopping else "Training loss"
+                self.stop_reason = (
+                    f"{what} did not improve more than tol={self.tol:f} for "
+                    f"{self.n_iter_no_change} consecutive epochs."
+                )
+                self.progress.message(self.stop_reason + " Stopping.")
+                break
+        else:
+            self.stop_reason = f"Maximum iterations ({self.max_iter}) reached"
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                "reached and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _interrupted(self):
+        """Stop at a ``KeyboardInterrupt``: keep the last complete epoch's
+        model (or, with early stopping, the best one) and warn. An interrupt
+        before the first complete epoch leaves nothing to keep and propagates;
+        a second interrupt, during this clean-up or later, aborts the fit."""
+        try:
+            self.module.load_state_dict(self._last_good_state)
+        except RuntimeError:  # interrupted while a callback changed the shapes
+            pass
+        if self._best_state is not None:
+            kept = "the best model so far"
+        elif self.n_iter:
+            kept = f"the model of epoch {self.n_iter}"
+        else:
+            kept = "the model training started from"
+        self.stop_reason = (
+            f"Training interrupted by the user (KeyboardInterrupt) during epoch "
+            f"{self.n_iter + 1}; {kept} is kept."
+        )
+        self.progress.message(self.stop_reason)
+        warnings.warn(self.stop_reason, ConvergenceWarning, stacklevel=3)
 
     def _diverged(self, loss):
         msg = (
@@ -339,10 +383,15 @@ class Trainer:
         # Adam moments are poisoned by the non-finite step: start them afresh.
         self.optimizer.state.clear()
         self.stop_reason = msg
+        kept = (
+            f"The model of epoch {self.n_iter}"
+            if self.n_iter
+            else "The model training started from"
+        )
         warnings.warn(
-            msg + f" The model of epoch {self.n_iter} is kept.",
+            f"{msg} {kept} is kept.",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=4,
         )
 
 

@@ -232,3 +232,25 @@ def test_hand_written_backward_trains_like_autograd():
     torch.testing.assert_close(
         torch.tensor(curves[0]), torch.tensor(curves[1]), rtol=1e-10, atol=0
     )
+
+
+def test_divergence_in_the_first_epoch_of_a_warm_fit_keeps_the_start():
+    X, y = _data()
+    module = _linear()
+    start = {k: v.clone() for k, v in module.state_dict().items()}
+    trainer = Trainer(
+        module,
+        _mse,
+        learning_rate_init=1e30,
+        max_iter=5,
+        generator=torch.Generator().manual_seed(0),
+        keep_initial_state=True,
+    )
+    with pytest.warns(ConvergenceWarning, match="model training started from"):
+        trainer.fit(X * 1e20, y)
+    assert trainer.n_iter == 0
+    for k, v in module.state_dict().items():
+        assert torch.equal(v, start[k])
+    # Without a model to fall back on, the same fit is an error.
+    with pytest.raises(FloatingPointError, match="No finite model"):
+        Trainer(_linear(), _mse, learning_rate_init=1e30, max_iter=5).fit(X * 1e20, y)

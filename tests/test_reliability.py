@@ -1,0 +1,422 @@
+"""Interruption, persistence, determinism and divergence, for every estimator."""
+
+import io
+import json
+import pickle
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_spectral import GrowingMLPRegressor
+from sklearn_spectral import _growing_mlp as growing_module
+from sklearn_spectral._training import Trainer
+
+from ._estimators import cheap_instances
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _ids(est):
+    inner = getattr(est, "estimator", None)
+    return type(est).__name__ + (f"[{type(inner).__name__}]" if inner else "")
+
+
+def _is_classifier(est):
+    return is_classifier(getattr(est, "estimator", est))
+
+
+def _data(est, n=60, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4))
+    if _is_classifier(est):
+        y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    else:
+        y = X[:, 0] - 2 * X[:, 1] + np.sin(3 * X[:, 2])
+    return X, y
+
+
+def _outputs(est, X):
+    """Everything a fitted estimator computes from X."""
+    out = {"predict": est.predict(X)}
+    for method in ("predict_proba", "decision_function", "transform"):
+        if hasattr(est, method):
+            out[method] = getattr(est, method)(X)
+    return out
+
+
+def _assert_identical(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def _fit(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clone(est).fit(X, y)
+
+
+ESTIMATORS = cheap_instances()
+
+
+# -- interruption --------------------------------------------------------------
+
+
+def _interrupt_at(monkeypatch, epoch):
+    """Raise KeyboardInterrupt in the middle of epoch ``epoch`` (1-based)."""
+    run_epoch = Trainer._run_epoch
+
+    def interrupted(self, X, y, w):
+        if self.n_iter + 1 == epoch:
+            raise KeyboardInterrupt
+        return run_epoch(self, X, y, w)
+
+    monkeypatch.setattr(Trainer, "_run_epoch", interrupted)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)
+def test_interrupt_keeps_the_last_complete_epoch(estimator, monkeypatch):
+    X, y = _data(estimator)
+    _interrupt_at(monkeypatch, 4)
+    with pytest.warns(ConvergenceWarning, match="interrupted.*epoch 3 is kept"):
+        est = clone(estimator).fit(X, y)
+    outputs = _outputs(est, X)
+    assert all(np.isfinite(v).all() for v in outputs.values() if v.dtype.kind == "f")
+    fitted = getattr(est, "unpruned_estimator_", est)
+    assert fitted.n_iter_ == 3
+    if not hasattr(estimator, "estimator"):
+        # The kept model is exactly the one a 3-epoch fit gives.
+        monkeypatch.undo()
+        three = _fit(clone(estimator).set_params(max_iter=3), X, y)
+        _assert_identical(outputs, _outputs(three, X))
+
+
+def test_interrupt_with_early_stopping_keeps_the_best_model(monkeypatch):
+    est = GrowingMLPRegressor(
+        max_iter=30, early_stopping=True, random_state=0, device="cpu"
+    )
+    X, y = _data(est, n=200)
+    _interrupt_at(monkeypatch, 12)
+    with pytest.warns(ConvergenceWarning, match="best model so far"):
+        est.fit(X, y)
+    assert est.n_iter_ == 11
+    assert np.isfinite(est.predict(X)).all()
+
+
+def test_interrupt_before_the_first_epoch_propagates(monkeypatch):
+    est = ESTIMATORS[0]
+    X, y = _data(est)
+    _interrupt_at(monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt):
+        clone(est).fit(X, y)
+
+
+def test_second_interrupt_aborts(monkeypatch):
+    # The first interrupt stops training; a second one, while the kept model
+    # is being restored, goes through to the caller.
+    est = ESTIMATORS[0]
+    X, y = _data(est)
+    _interrupt_at(monkeypatch, 4)
+
+    def second_interrupt(self, state, strict=True, assign=False):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch.nn.Module, "load_state_dict", second_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        clone(est).fit(X, y)
+
+
+# -- persistence ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_round_trip_gives_identical_predictions(estimator, dump):
+    X, y = _data(estimator)
+
+    def round_trip(obj):
+        if dump == "pickle":
+            return pickle.loads(pickle.dumps(obj))
+        buffer = io.BytesIO()
+        joblib.dump(obj, buffer)
+        buffer.seek(0)
+        return joblib.load(buffer)
+
+    unfitted = round_trip(clone(estimator))
+    assert repr(unfitted.get_params()) == repr(estimator.get_params())
+    est = _fit(estimator, X, y)
+    _assert_identical(_outputs(round_trip(est), X), _outputs(est, X))
+    # A loaded unfitted estimator fits exactly like the original.
+    _assert_identical(_outputs(_fit(unfitted, X, y), X), _outputs(est, X))
+
+
+def _tensors(obj, seen=None):
+    """Every torch tensor reachable from ``obj`` (attributes, containers)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif isinstance(obj, torch.nn.Module):
+        yield from obj.state_dict().values()
+    elif isinstance(obj, dict):
+        for value in obj.values():
+            yield from _tensors(value, seen)
+    elif isinstance(obj, list | tuple | set):
+        for value in obj:
+            yield from _tensors(value, seen)
+    elif hasattr(obj, "__dict__") and type(obj).__module__.startswith(
+        "sklearn_spectral"
+    ):
+        for value in vars(obj).values():
+            yield from _tensors(value, seen)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)
+def test_fitted_state_holds_only_cpu_tensors(estimator):
+    # What makes a model fitted on a GPU load on a CPU-only machine: nothing
+    # that pickling keeps refers to a CUDA device.
+    est = _fit(estimator, *_data(estimator))
+    tensors = list(_tensors(est))
+    assert tensors, "expected the fitted network's tensors"
+    assert {t.device.type for t in tensors} == {"cpu"}
+
+
+_LOAD_WITHOUT_CUDA = """
+import pickle, sys
+import numpy as np
+import torch
+assert not torch.cuda.is_available()
+with open(sys.argv[1], "rb") as f:
+    est, X = pickle.load(f)
+np.save(sys.argv[2], est.predict(X))
+"""
+
+
+def _predict_in_a_process_without_cuda(est, X, tmp_path):
+    model = tmp_path / "model.pkl"
+    with open(model, "wb") as f:
+        pickle.dump((est, X), f)
+    result = tmp_path / "pred.npy"
+    env = {"CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"}
+    subprocess.run(
+        [sys.executable, "-c", _LOAD_WITHOUT_CUDA, str(model), str(result)],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+    return np.load(result)
+
+
+def test_model_fitted_for_cuda_predicts_in_a_process_without_cuda(tmp_path):
+    # Simulated for CPU-only machines: a model whose parameters and fitted
+    # device say CUDA loads and predicts where torch sees no GPU.
+    est = ESTIMATORS[0]
+    X, y = _data(est)
+    est = _fit(est, X, y)
+    est.set_params(device="cuda")
+    est.device_ = "cuda:0"
+    np.testing.assert_array_equal(
+        _predict_in_a_process_without_cuda(est, X, tmp_path), est.predict(X)
+    )
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)
+def test_cuda_fit_loads_and_predicts_on_cpu(estimator, cuda, tmp_path):
+    X, y = _data(estimator)
+    est = clone(estimator)
+    inner = getattr(est, "estimator", None)
+    (inner or est).set_params(device=cuda)
+    est = _fit(est, X, y)
+    np.testing.assert_array_equal(
+        _predict_in_a_process_without_cuda(est, X, tmp_path), est.predict(X)
+    )
+
+
+# -- determinism ---------------------------------------------------------------
+
+_FIT_ALL = """
+import json, sys, warnings
+import numpy as np
+from sklearn.base import clone
+from tests.test_reliability import ESTIMATORS, _data, _ids
+warnings.simplefilter("ignore")
+out = {}
+for est in ESTIMATORS:
+    X, y = _data(est)
+    out[_ids(est)] = clone(est).fit(X, y).predict(X).astype(float).tobytes().hex()
+print(json.dumps(out))
+"""
+
+
+def test_predictions_are_bit_identical_across_processes():
+    def run():
+        done = subprocess.run(
+            [sys.executable, "-c", _FIT_ALL],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    first, second = run(), run()
+    assert first.keys() == {_ids(e) for e in ESTIMATORS}
+    assert first == second
+    # And the same bits as a fit in this process.
+    est = ESTIMATORS[0]
+    X, y = _data(est)
+    here = _fit(est, X, y).predict(X).astype(float).tobytes().hex()
+    assert first[_ids(est)] == here
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)
+def test_fit_leaves_the_global_random_states_alone(estimator):
+    X, y = _data(estimator)
+    torch_state = torch.get_rng_state()
+    np_state = np.random.get_state()  # noqa: NPY002
+    _fit(estimator, X, y)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    after = np.random.get_state()  # noqa: NPY002
+    assert after[1].tolist() == np_state[1].tolist() and after[2] == np_state[2]
+
+
+# -- warm start ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "estimator", [e for e in ESTIMATORS if "warm_start" in e.get_params()], ids=_ids
+)
+def test_warm_start_continues_from_the_previous_state(estimator):
+    X, y = _data(estimator)
+    est = clone(estimator).set_params(warm_start=True, max_iter=15)
+    _fit_in_place = est.fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _fit_in_place(X, y)
+        first_curve = list(est.loss_curve_)
+        _fit_in_place(X, y)
+    n_first = len(first_curve)
+    assert est.n_iter_ == len(est.loss_curve_) > n_first
+    assert est.loss_curve_[:n_first] == first_curve
+    # The second fit starts where the first one ended, not from scratch.
+    assert est.loss_curve_[n_first] < 0.5 * (first_curve[0] + first_curve[-1])
+
+
+# -- divergence ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)
+def test_divergence_warns_or_raises_never_nan(estimator):
+    X, y = _data(estimator)
+    est = clone(estimator)
+    inner = getattr(est, "estimator", None)
+    (inner or est).set_params(learning_rate_init=1e12)
+    if inner is not None:
+        est.set_params(estimator=inner)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            est.fit(X * 1e3, y)
+        except ValueError as exc:  # no finite model was ever reached
+            assert "diverged" in str(exc)
+            return
+    messages = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+    outputs = _outputs(est, X)
+    assert all(np.isfinite(v).all() for v in outputs.values() if v.dtype.kind == "f")
+    if not any("diverged" in m for m in messages):
+        # A learning rate this large may also end in a saturated but finite
+        # model; it must then still be a valid fit.
+        assert est.n_iter_ >= 1
+
+
+# -- growth steps that meet singular statistics --------------------------------
+
+
+def test_singular_growth_step_is_skipped_and_recorded(monkeypatch):
+    choose = growing_module.choose_growth
+    calls = []
+
+    def failing_first(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise torch.linalg.LinAlgError("eigh failed to converge")
+        return choose(*args, **kwargs)
+
+    monkeypatch.setattr(growing_module, "choose_growth", failing_first)
+    est = GrowingMLPRegressor(max_iter=40, grow_every=3, random_state=0, device="cpu")
+    X, y = _data(est, n=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    statuses = [h["status"] for h in est.growth_history_]
+    assert statuses[0].startswith("skipped: the growth statistics are singular")
+    assert est.growth_history_[0]["layer"] is None
+    assert "grown" in statuses[1:]  # growth went on at the next step
+    assert np.isfinite(est.predict(X)).all()
+
+
+def test_growth_with_collinear_and_constant_inputs():
+    # Duplicated and constant columns make the input statistics singular: the
+    # pseudo-inverse must keep growth finite and useful.
+    est = GrowingMLPRegressor(max_iter=60, grow_every=3, random_state=0, device="cpu")
+    X, y = _data(est, n=200)
+    X = np.hstack([X, X[:, :2], np.ones((len(X), 2))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    assert any(h["status"] == "grown" for h in est.growth_history_)
+    assert est.score(X, y) > 0.8
+
+
+# -- memory --------------------------------------------------------------------
+
+_PEAK_MEMORY = """
+import json, sys, warnings
+import numpy as np
+from sklearn_spectral import SpectralMLPRegressor
+warnings.simplefilter("ignore")
+def status(field):  # VmRSS: now; VmHWM: peak of this process (ru_maxrss may
+    # hold the parent's peak after fork + exec)
+    with open("/proc/self/status") as f:
+        line = next(x for x in f if x.startswith(field + ":"))
+    return int(line.split()[1]) * 1024
+X = np.random.default_rng(0).standard_normal((int(sys.argv[1]), 50))
+y = X[:, 0].copy()
+SpectralMLPRegressor((8,), max_iter=1, device="cpu").fit(X[:1000], y[:1000])
+before = status("VmRSS")
+SpectralMLPRegressor((8,), max_iter=1, batch_size=1000, device="cpu").fit(X, y)
+print(json.dumps({"data": X.nbytes, "extra": status("VmHWM") - before}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_fit_copies_the_data_at_most_once():
+    # The fit's memory beyond the data grows by half the data's size (one
+    # float32 copy of float64 X) when the data doubles, not by a whole copy.
+    def measure(rows):
+        done = subprocess.run(
+            [sys.executable, "-c", _PEAK_MEMORY, str(rows)],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    small, large = measure(250_000), measure(750_000)
+    slope = (large["extra"] - small["extra"]) / (large["data"] - small["data"])
+    assert 0.3 < slope < 0.75, (slope, small, large)
