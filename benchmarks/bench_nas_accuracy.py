@@ -6,7 +6,9 @@ make_friedman1 (2,000 rows, noise 1), load_diabetes (R²) and load_digits
 their default parameters and once with ``early_stopping=True`` (NAS: its
 defaults otherwise; MLP: ``max_iter=500``). Reports the test score, the
 parameters in use (NAS: ``n_active_parameters_``; MLP: all weights and biases)
-and the fit time.
+and the fit time. A linear model without penalty (``LogisticRegression(C=1e4)``,
+``LinearRegression``) on the same splits is the reference for a network that
+stays a perceptron.
 
 Target (issue 3): at least as good as the MLP, with fewer active parameters.
 """
@@ -19,6 +21,7 @@ import numpy as np
 from _report import markdown_table, mlp_parameters, spread, timed, write_section
 from sklearn.datasets import load_diabetes, load_digits, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
@@ -75,6 +78,15 @@ def main():
                 res["mlp"].append(mlp.score(X_te, y_te))
                 res["nas_p"].append(nas.n_active_parameters_)
                 res["mlp_p"].append(mlp_parameters(mlp))
+                if not extra:  # the linear reference, once per split
+                    linear = (
+                        LogisticRegression(C=1e4, max_iter=10_000)
+                        if is_clf
+                        else LinearRegression()
+                    )
+                    res.setdefault("linear", []).append(
+                        linear.fit(X_tr, y_tr).score(X_te, y_te)
+                    )
             for model in ("nas", "mlp"):
                 name = "SpectralNAS" if model == "nas" else "MLP"
                 rows.append(
@@ -86,6 +98,18 @@ def main():
                         f"{np.mean(res[model]):.4f}",
                         f"{np.mean(res[model + '_p']):.0f}",
                         spread(res[model + "_t"], "{:.2f}"),
+                    ]
+                )
+            if "linear" in res:
+                rows.append(
+                    [
+                        data_name,
+                        "reference",
+                        "linear, unpenalized",
+                        spread(res["linear"]),
+                        f"{np.mean(res['linear']):.4f}",
+                        X.shape[1] + 1 if not is_clf else 10 * (X.shape[1] + 1),
+                        "",
                     ]
                 )
             gap = np.mean(res["nas"]) - np.mean(res["mlp"])

@@ -260,19 +260,21 @@ print(json.dumps(out))
 """
 
 
-def test_predictions_are_bit_identical_across_processes():
-    def run():
-        done = subprocess.run(
-            [sys.executable, "-c", _FIT_ALL],
-            check=True,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        return json.loads(done.stdout.strip().splitlines()[-1])
+def _json_from_a_process(script, *args):
+    """Run ``script`` in a fresh Python; the JSON of its last output line."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
-    first, second = run(), run()
+
+def test_predictions_are_bit_identical_across_processes():
+    first, second = _json_from_a_process(_FIT_ALL), _json_from_a_process(_FIT_ALL)
     assert first.keys() == {_ids(e) for e in ESTIMATORS}
     assert first == second
     # And the same bits as a fit in this process.
@@ -406,17 +408,38 @@ print(json.dumps({"data": X.nbytes, "extra": status("VmHWM") - before}))
 def test_a_fit_copies_the_data_at_most_once():
     # The fit's memory beyond the data grows by half the data's size (one
     # float32 copy of float64 X) when the data doubles, not by a whole copy.
-    def measure(rows):
-        done = subprocess.run(
-            [sys.executable, "-c", _PEAK_MEMORY, str(rows)],
-            check=True,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        return json.loads(done.stdout.strip().splitlines()[-1])
-
-    small, large = measure(250_000), measure(750_000)
+    small = _json_from_a_process(_PEAK_MEMORY, 250_000)
+    large = _json_from_a_process(_PEAK_MEMORY, 750_000)
     slope = (large["extra"] - small["extra"]) / (large["data"] - small["data"])
     assert 0.3 < slope < 0.75, (slope, small, large)
+
+
+_STATISTICS_MEMORY = """
+import json, sys
+import torch
+from sklearn_spectral.nn.growing import GrowingMLP, growth_statistics
+def half_mse(output, target):
+    return 0.5 * (output - target).square().mean()
+def status(field):
+    with open("/proc/self/status") as f:
+        line = next(x for x in f if x.startswith(field + ":"))
+    return int(line.split()[1]) * 1024
+n = int(sys.argv[1])
+g = torch.Generator().manual_seed(0)
+net = GrowingMLP([20, 64, 64, 1], generator=g).double()
+X = torch.randn(n, 20, generator=g, dtype=torch.float64)
+y = torch.randn(n, 1, generator=g, dtype=torch.float64)
+growth_statistics(net, 1, X[:4096], y[:4096], half_mse)  # warm-up
+before = status("VmRSS")
+growth_statistics(net, 1, X, y, half_mse)
+print(json.dumps({"extra": status("VmHWM") - before}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_growth_statistics_memory_does_not_grow_with_the_rows():
+    # O(chunk x width + width^2): 8x the rows (x 64 hidden units, float64,
+    # would be +100 MB if any (rows x width) tensor were kept) costs nothing.
+    small = _json_from_a_process(_STATISTICS_MEMORY, 25_000)
+    large = _json_from_a_process(_STATISTICS_MEMORY, 200_000)
+    assert large["extra"] - small["extra"] < 10 * 2**20, (small, large)
