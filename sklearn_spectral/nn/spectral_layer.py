@@ -303,9 +303,11 @@ class SpectralMLP(nn.Module):
         last = len(layers) - 1
         with torch.no_grad():
             act = ACTIVATIONS[self.activation]
-            weights, inputs, h = [], [], x
+            diffs, weights, inputs, h = [], [], [], x
             for k, (phi, lambda_in, lambda_out, bias) in enumerate(layers):
-                w = spectral_weight(phi, lambda_in, lambda_out)
+                diff = lambda_in.unsqueeze(0) - lambda_out.unsqueeze(1)
+                w = phi * diff  # spectral_weight, keeping the difference
+                diffs.append(diff)
                 weights.append(w)
                 inputs.append(h)
                 h = torch.addmm(bias, h, w.t())
@@ -319,24 +321,21 @@ class SpectralMLP(nn.Module):
         with torch.no_grad():
             loss = loss.detach()
             if alpha:
-                flat = [w.reshape(-1) for w in weights]
-                l2 = sum(torch.dot(v, v) for v in flat)
+                l2 = sum(torch.dot(v, v) for v in (w.reshape(-1) for w in weights))
                 loss = torch.add(loss, l2, alpha=0.5 * alpha / n)
             for k in range(last, -1, -1):
                 phi, lambda_in, lambda_out, bias = layers[k]
                 w = weights[k]
-                d_weight = g.t() @ inputs[k]
-                if alpha:
-                    d_weight.add_(w, alpha=alpha / n)
+                if alpha:  # g^T h + (alpha / n) W in one call
+                    d_weight = torch.addmm(w, g.t(), inputs[k], beta=alpha / n)
+                else:
+                    d_weight = g.t() @ inputs[k]
                 if phi.requires_grad:
-                    diff = lambda_in.unsqueeze(0) - lambda_out.unsqueeze(1)
-                    phi.grad = d_weight * diff
-                if lambda_in.requires_grad or lambda_out.requires_grad:
-                    d_phi_weight = d_weight.mul_(phi)
-                    if lambda_in.requires_grad:
-                        lambda_in.grad = d_phi_weight.sum(0)
-                    if lambda_out.requires_grad:
-                        lambda_out.grad = d_phi_weight.sum(1).neg_()
+                    phi.grad = d_weight * diffs[k]
+                if lambda_in.requires_grad:
+                    lambda_in.grad = torch.linalg.vecdot(d_weight, phi, dim=0)
+                if lambda_out.requires_grad:
+                    lambda_out.grad = torch.linalg.vecdot(d_weight, phi, dim=1).neg_()
                 if bias.requires_grad:
                     bias.grad = g.sum(0)
                 if k > 0:
