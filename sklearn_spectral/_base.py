@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
 )
 from torch.nn import functional as F
 
+from ._losses import binary_logistic, half_squared_error, softmax_cross_entropy
 from ._training import Trainer, copy_module
 from .nn.spectral_layer import soft_threshold_
 
@@ -351,6 +352,7 @@ class BaseTorchEstimator(BaseEstimator):
         trainer = Trainer(
             module,
             self._loss,
+            loss_gradient_fn=self._loss_and_gradient,
             score_fn=self._score_tensor,
             alpha=self.alpha,
             learning_rate_init=self.learning_rate_init,
@@ -517,6 +519,12 @@ class TorchClassifierMixin(ClassifierMixin):
             F.cross_entropy(logits, target, reduction="none") * sample_weight
         ).mean()
 
+    def _loss_and_gradient(self, logits, target, sample_weight):
+        """``_loss`` and its gradient with respect to ``logits``, in closed form."""
+        if logits.shape[1] == 1:
+            return binary_logistic(logits, target, sample_weight)
+        return softmax_cross_entropy(logits, target, sample_weight)
+
     def _score_tensor(self, logits, target, sample_weight):
         if logits.shape[1] == 1:
             pred = (logits[:, 0] > 0).to(target.dtype)
@@ -651,6 +659,10 @@ class TorchRegressorMixin(RegressorMixin):
             return 0.5 * F.mse_loss(output, target)
         per_sample = (output - target).square().mean(dim=1)
         return 0.5 * (per_sample * sample_weight).mean()
+
+    def _loss_and_gradient(self, output, target, sample_weight):
+        """``_loss`` and its gradient with respect to ``output``, in closed form."""
+        return half_squared_error(output, target, sample_weight)
 
     def _score_tensor(self, output, target, sample_weight):
         w = (

@@ -81,6 +81,12 @@ class Trainer:
         the batch (a scalar tensor); ``sample_weight`` is ``None`` or the
         batch's weights, normalized to mean 1 over the data set, to be used as
         ``mean(sample_weight * per_sample_loss)``.
+    loss_gradient_fn : callable, optional
+        ``loss_gradient_fn(output, target, sample_weight)`` returning the
+        batch loss of ``loss_fn`` and its gradient with respect to ``output``
+        in closed form. Used for modules that back-propagate by hand (they
+        have ``loss_and_backward``); without it, autograd differentiates
+        ``loss_fn`` with respect to the output.
     score_fn : callable, optional
         ``score_fn(output, target, sample_weight)`` returning a Python float,
         higher is better; used on the validation set when one is given.
@@ -150,6 +156,7 @@ class Trainer:
         module,
         loss_fn,
         *,
+        loss_gradient_fn=None,
         score_fn=None,
         alpha=0.0,
         learning_rate_init=1e-3,
@@ -168,6 +175,7 @@ class Trainer:
     ):
         self.module = module
         self.loss_fn = loss_fn
+        self.loss_gradient_fn = loss_gradient_fn
         self.score_fn = score_fn
         self.alpha = alpha
         self.learning_rate_init = learning_rate_init
@@ -213,8 +221,11 @@ class Trainer:
             loss = loss + 0.5 * self.alpha * l2 / X.shape[0]
         return loss
 
-    def _loss_of_output(self, y, w):
-        return lambda output: self.loss_fn(output, y, w)
+    def _loss_and_gradient(self, y, w):
+        """``output -> (loss, d loss / d output)`` for the batch ``y, w``."""
+        if self.loss_gradient_fn is not None:
+            return lambda output: self.loss_gradient_fn(output, y, w)
+        return lambda output: loss_and_gradient_by_autograd(self.loss_fn, output, y, w)
 
     def _run_epoch(self, X, y, w):
         n = X.shape[0]
@@ -235,7 +246,7 @@ class Trainer:
                 xb, yb = X[start:stop], y[start:stop]
                 wb = None if w is None else w[start:stop]
             if manual_backward is not None:  # replaces every gradient
-                loss = manual_backward(xb, self._loss_of_output(yb, wb), self.alpha)
+                loss = manual_backward(xb, self._loss_and_gradient(yb, wb), self.alpha)
             else:
                 optimizer.zero_grad(set_to_none=True)
                 loss = self._batch_loss(xb, yb, wb)
@@ -393,6 +404,15 @@ class Trainer:
             ConvergenceWarning,
             stacklevel=4,
         )
+
+
+def loss_and_gradient_by_autograd(loss_fn, output, *args):
+    """``loss_fn(output, *args)`` and its gradient with respect to ``output``."""
+    output = output.detach().requires_grad_()
+    with torch.enable_grad():
+        loss = loss_fn(output, *args)
+    (grad,) = torch.autograd.grad(loss, output)
+    return loss.detach(), grad
 
 
 def copy_module(module, device, dtype=torch.float32):

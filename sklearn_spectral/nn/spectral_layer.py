@@ -259,12 +259,13 @@ class SpectralMLP(nn.Module):
         l2 = sum(w.square().sum() for w in weights)
         return self._propagate(x, weights), l2
 
-    def loss_and_backward(self, x, loss_fn, alpha=0.0):
+    def loss_and_backward(self, x, loss_and_gradient, alpha=0.0):
         """Loss of a batch, and the gradients of the trainable parameters.
 
-        The forward pass runs without recording a graph; autograd only
-        differentiates ``loss_fn`` with respect to the network's output, and
-        the gradients are propagated back through the layers by hand:
+        The forward pass runs without recording a graph; ``loss_and_gradient``
+        gives the loss and its gradient with respect to the output (in closed
+        form, or by autograd on the loss alone), and the gradients are
+        propagated back through the layers by hand:
 
         - ``dW = g^T h + (alpha / n) W`` for the pre-activation gradient
           ``g`` and the layer input ``h`` of the ``n`` rows, ``db = sum(g)``;
@@ -273,7 +274,7 @@ class SpectralMLP(nn.Module):
 
         On the small batches of tabular data autograd's bookkeeping cost more
         than the arithmetic: one training step of a 30-100-1 network took
-        320 us with ``backward()`` and 220 us this way
+        320 us with ``backward()`` and about 210 us this way
         (``benchmarks/bench_spectral_mlp.py`` has the fit times).
         :class:`~sklearn_spectral._training.Trainer` uses this method when a
         module has it.
@@ -282,8 +283,9 @@ class SpectralMLP(nn.Module):
         ----------
         x : torch.Tensor of shape (n_rows, n_features)
             The batch.
-        loss_fn : callable
-            ``loss_fn(output)`` returning the mean loss of the batch.
+        loss_and_gradient : callable
+            ``loss_and_gradient(output)`` returning the mean loss of the batch
+            and its gradient with respect to ``output`` (same shape).
         alpha : float, default=0.0
             L2 strength: the loss includes ``0.5 * alpha * sum ||W||^2 / n``,
             as in ``Trainer``.
@@ -313,12 +315,9 @@ class SpectralMLP(nn.Module):
                 h = torch.addmm(bias, h, w.t())
                 if k < last:
                     h = act(h)
-        output = h.requires_grad_()
-        with torch.enable_grad():
-            loss = loss_fn(output)
-        (g,) = torch.autograd.grad(loss, output)
         n = x.shape[0]
         with torch.no_grad():
+            loss, g = loss_and_gradient(h)
             loss = loss.detach()
             if alpha:
                 l2 = sum(torch.dot(v, v) for v in (w.reshape(-1) for w in weights))
