@@ -1,5 +1,6 @@
 """scikit-learn estimators whose neural networks find their own architecture."""
 
+from ._base import DivergenceError
 from ._growing_mlp import GrowingMLPClassifier, GrowingMLPRegressor
 from ._pruner import SpectralPruner
 from ._spectral_mlp import SpectralMLPClassifier, SpectralMLPRegressor
@@ -8,6 +9,7 @@ from ._spectral_nas import SpectralNASClassifier, SpectralNASRegressor
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DivergenceError",
     "GrowingMLPClassifier",
     "GrowingMLPRegressor",
     "SpectralMLPClassifier",

@@ -122,7 +122,21 @@ class DivergenceError(FloatingPointError, ValueError):
 
     A ``ValueError`` (the data or the parameters are at fault: inputs too
     large for float32 training, a too large ``learning_rate_init``) that is
-    also the ``FloatingPointError`` the trainer raises.
+    also the ``FloatingPointError`` the trainer raises. Raised by ``fit``
+    when no epoch ended with a finite loss; a fit that diverges later keeps
+    its last finite model with a ``ConvergenceWarning`` instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_spectral import DivergenceError, SpectralMLPRegressor
+    >>> X = np.random.RandomState(0).normal(size=(50, 3))
+    >>> reg = SpectralMLPRegressor(learning_rate_init=1e30, random_state=0)
+    >>> try:
+    ...     reg.fit(X * 1e30, X[:, 0])
+    ... except DivergenceError as exc:
+    ...     print(str(exc)[:32])
+    Training diverged at epoch 1: th
     """
 
 
@@ -157,7 +171,8 @@ def validate_input(estimator, X, y="no_validation", **kwargs):
         raise ValueError(
             f"Input contains a number too large to convert to float64 ({exc})."
         ) from exc
-    X_checked = out if isinstance(y, str) and y == "no_validation" else out[0]
+    no_y = y is None or (isinstance(y, str) and y == "no_validation")
+    X_checked = out if no_y else out[0]
     values = X_checked.data if sp.issparse(X_checked) else X_checked
     if values.dtype == np.float64 and values.size:
         largest = max(values.max(), -values.min())
@@ -352,7 +367,7 @@ class BaseTorchEstimator(BaseEstimator):
         trainer = Trainer(
             module,
             self._loss,
-            loss_gradient_fn=self._loss_and_gradient,
+            loss_gradient_fn=self._closed_form_loss_gradient(),
             score_fn=self._score_tensor,
             alpha=self.alpha,
             learning_rate_init=self.learning_rate_init,
@@ -372,7 +387,7 @@ class BaseTorchEstimator(BaseEstimator):
             try:
                 trainer.fit(X, y, sample_weight, X_val, y_val, sw_val)
             except FloatingPointError as exc:
-                raise DivergenceError(str(exc)) from None
+                raise DivergenceError(str(exc)) from exc
         self.module_ = copy_module(trainer.module, "cpu", torch.float64).eval()
         # warm_start continues the counters, as MLPClassifier does.
         self.n_iter_ = trainer.n_iter + (self.n_iter_ if warm else 0)
@@ -383,7 +398,9 @@ class BaseTorchEstimator(BaseEstimator):
             self.validation_scores_ = (
                 self.validation_scores_ if warm and self.validation_scores_ else []
             ) + trainer.validation_scores
-            self.best_validation_score_ = trainer.best_validation_score
+            if trainer.n_iter or not warm:
+                self.best_validation_score_ = trainer.best_validation_score
+            # (else a warm fit stopped in its first epoch: the previous one stays)
             self.best_loss_ = None
         else:
             self.validation_scores_ = None
@@ -392,6 +409,12 @@ class BaseTorchEstimator(BaseEstimator):
         self.device_ = str(device)
         self._set_fitted_attributes()
         return self
+
+    def _closed_form_loss_gradient(self):
+        """The closed-form ``_loss_and_gradient``, unless a subclass changed
+        ``_loss`` (then autograd differentiates the new loss)."""
+        own = (TorchClassifierMixin._loss, TorchRegressorMixin._loss)
+        return self._loss_and_gradient if type(self)._loss in own else None
 
     def _configure_warm_module(self, module):
         """Apply the current parameters to a module continued by ``warm_start``."""
@@ -648,7 +671,8 @@ class TorchRegressorMixin(RegressorMixin):
             self._y_mean = (y / unit).mean(axis=0) * unit
             scale = (y / unit).std(axis=0) * unit
             self._y_scale = np.where(scale > 0, scale, 1.0)
-        return (y - self._y_mean) / self._y_scale
+        # Divided first: y - mean may overflow where y / scale does not.
+        return y / self._y_scale - self._y_mean / self._y_scale
 
     @property
     def _n_logits(self):
@@ -691,7 +715,11 @@ class TorchRegressorMixin(RegressorMixin):
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Same number of dimensions as the ``y`` given to :meth:`fit`.
         """
-        y = self._forward(X) * self._y_scale + self._y_mean
+        y = (self._forward(X) + self._y_mean / self._y_scale) * self._y_scale
+        # Targets near the float64 limit: a prediction a little beyond it is
+        # given as the largest float, not infinity.
+        big = np.finfo(np.float64).max
+        y = np.clip(y, -big, big)
         return y[:, 0] if self._y_ndim == 1 else y
 
     def __sklearn_tags__(self):

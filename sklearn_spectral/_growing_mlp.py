@@ -155,7 +155,9 @@ class _Growth:
         self.X, self.y = X, y
         self.generator = generator
         self.history = history
+        self.n_previous = len(history)  # records of earlier (warm-start) fits
         self.stopped = ""
+        self.stopped_at = None
         self.next_layer = 0
         self.score_at_last_growth = None
         self.rows = None  # the growth subsample, drawn once per fit
@@ -164,8 +166,18 @@ class _Growth:
     def _loss(self, output, target):
         return self.est._loss(output, target, None)
 
+    def rollback(self, epoch):
+        """Forget this fit's growth after ``epoch``: the trainer went back to
+        that epoch's model (an interrupt during a later epoch)."""
+        mine = [h for h in self.history[self.n_previous :] if h["epoch"] <= epoch]
+        del self.history[self.n_previous :]
+        self.history.extend(mine)
+        if self.stopped_at is not None and self.stopped_at > epoch:
+            self.stopped, self.stopped_at = "", None
+
     def _stop(self, reason, trainer):
         self.stopped = reason
+        self.stopped_at = trainer.epoch
         trainer.progress.message(f"Growth stopped at epoch {trainer.epoch}: {reason}")
 
     def _skip(self, trainer, reason):
@@ -245,7 +257,7 @@ class _Growth:
             )
         except torch.linalg.LinAlgError as exc:
             return self._skip(trainer, f"the growth statistics are singular ({exc})")
-        if not torch.isfinite(choice.proposal.singular_values).all():
+        if choice is None:
             return self._skip(trainer, "the growth statistics are not finite")
         if est.layer_selection == "round_robin" and choice.n_neurons:
             self.next_layer = choice.layer + 1

@@ -69,6 +69,10 @@ def _clone_state(module):
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
+def _shapes(state):
+    return [(k, v.shape) for k, v in state.items()]
+
+
 class Trainer:
     """Mini-batch training of a torch module with scikit-learn's stopping rules.
 
@@ -114,6 +118,9 @@ class Trainer:
         ``callback(trainer)`` called after each epoch, once the loss and the
         validation score are recorded. A callback may change ``module`` and
         ``optimizer`` (growth, pruning) and may set ``trainer.stop_training``.
+        A callback with a ``rollback(epoch)`` method is told when training
+        goes back to the model of an earlier epoch (after an interrupt or a
+        divergence), to forget what it recorded since.
     step_callbacks : sequence of callable, default=()
         ``callback(trainer)`` called after every optimizer step (proximal
         steps such as the eigenvalue soft-threshold).
@@ -291,9 +298,10 @@ class Trainer:
         """
         early_stopping = X_val is not None
         self._best_state = _clone_state(self.module) if early_stopping else None
-        self._last_good_state = (
-            _clone_state(self.module) if self.keep_initial_state else None
-        )
+        self._last_good_state = None
+        self._snapshot_shapes = self._snapshot_module = None
+        if self.keep_initial_state:
+            self._snapshot()
         self.stop_training = False
         self.progress = _Progress(self.verbose, self.max_iter)
         try:
@@ -304,7 +312,8 @@ class Trainer:
                     raise  # no complete epoch: nothing worth keeping
                 self._interrupted()
             if early_stopping and self._best_state is not None:
-                self.module.load_state_dict(self._best_state)
+                if _shapes(self._best_state) == _shapes(self.module.state_dict()):
+                    self.module.load_state_dict(self._best_state)
         finally:
             self.progress.close()
         return self
@@ -340,7 +349,7 @@ class Trainer:
             self.progress.epoch(self.n_iter, loss, score, self.module)
             for callback in self.callbacks:
                 callback(self)
-            self._last_good_state = _clone_state(self.module)
+            self._snapshot()
             if self.stop_training:
                 self.stop_reason = self.stop_reason or "stopped by a callback"
                 break
@@ -361,15 +370,42 @@ class Trainer:
                 stacklevel=3,
             )
 
+    def _snapshot(self):
+        """Keep the current model as the last good one (end of an epoch).
+
+        The state is cloned every epoch; the module itself is copied only
+        when its shapes changed (growth, pruning), so that an interrupt in
+        the middle of a shape change can go back to a whole network.
+        """
+        state = _clone_state(self.module)
+        shapes = _shapes(state)
+        if shapes != self._snapshot_shapes:
+            self._snapshot_module = copy.deepcopy(self.module)
+            self._snapshot_shapes = shapes
+        self._last_good_state = state
+        self._last_good_epoch = self.n_iter
+
+    def _restore_snapshot(self):
+        """Go back to the last good model, forgetting the epochs after it."""
+        if _shapes(self.module.state_dict()) != self._snapshot_shapes:
+            self.module = self._snapshot_module  # stopped inside a shape change
+        self.module.load_state_dict(self._last_good_state)
+        kept = self._last_good_epoch
+        del self.loss_curve[kept:]
+        del self.validation_scores[kept:]
+        self.n_iter = kept
+        self.best_loss = min(self.loss_curve, default=math.inf)
+        for callback in self.callbacks:
+            if hasattr(callback, "rollback"):
+                callback.rollback(kept)
+
     def _interrupted(self):
         """Stop at a ``KeyboardInterrupt``: keep the last complete epoch's
         model (or, with early stopping, the best one) and warn. An interrupt
         before the first complete epoch leaves nothing to keep and propagates;
         a second interrupt, during this clean-up or later, aborts the fit."""
-        try:
-            self.module.load_state_dict(self._last_good_state)
-        except RuntimeError:  # interrupted while a callback changed the shapes
-            pass
+        epoch = self.n_iter + 1 if self._last_good_epoch == self.n_iter else self.n_iter
+        self._restore_snapshot()
         if self._best_state is not None:
             kept = "the best model so far"
         elif self.n_iter:
@@ -378,7 +414,7 @@ class Trainer:
             kept = "the model training started from"
         self.stop_reason = (
             f"Training interrupted by the user (KeyboardInterrupt) during epoch "
-            f"{self.n_iter + 1}; {kept} is kept."
+            f"{epoch}; {kept} is kept."
         )
         self.progress.message(self.stop_reason)
         warnings.warn(self.stop_reason, ConvergenceWarning, stacklevel=3)
@@ -390,7 +426,7 @@ class Trainer:
         )
         if self._last_good_state is None:
             raise FloatingPointError(msg + " No finite model was reached.")
-        self.module.load_state_dict(self._last_good_state)
+        self._restore_snapshot()
         # Adam moments are poisoned by the non-finite step: start them afresh.
         self.optimizer.state.clear()
         self.stop_reason = msg

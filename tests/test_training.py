@@ -254,3 +254,24 @@ def test_divergence_in_the_first_epoch_of_a_warm_fit_keeps_the_start():
     # Without a model to fall back on, the same fit is an error.
     with pytest.raises(FloatingPointError, match="No finite model"):
         Trainer(_linear(), _mse, learning_rate_init=1e30, max_iter=5).fit(X * 1e20, y)
+
+
+def test_epoch_loss_weights_the_last_smaller_batch_by_its_rows():
+    # 50 rows in batches of 16 (the last one has 2 rows): with a zero step the
+    # epoch loss is the loss of the whole data set.
+    X, y = _data(n=50)
+    module = _linear()
+    trainer = Trainer(
+        module,
+        _mse,
+        learning_rate_init=0.0,
+        batch_size=16,
+        max_iter=1,
+        generator=torch.Generator().manual_seed(0),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        trainer.fit(X, y)
+    with torch.no_grad():
+        expected = float(_mse(module(X), y))
+    assert trainer.loss_curve[0] == pytest.approx(expected, rel=1e-6)

@@ -123,7 +123,7 @@ class GrowthCallback(Callback):
             max_neurons=self.max_neurons_per_step,
             capacity=capacity,
         )
-        if not choice.n_neurons:
+        if choice is None or not choice.n_neurons:
             return
         layer, proposal, n_new = choice.layer, choice.proposal, choice.n_neurons
         gamma, loss_after, loss_before = line_search(

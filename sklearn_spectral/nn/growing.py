@@ -766,8 +766,9 @@ def choose_growth(
 
     Returns
     -------
-    GrowthChoice
-        With ``n_neurons == 0`` when no layer has a passing neuron.
+    GrowthChoice or None
+        With ``n_neurons == 0`` when no layer has a passing neuron; ``None``
+        when no layer gave finite statistics (non-finite activations).
     """
     best = None
     for layer in layers:
@@ -787,6 +788,8 @@ def choose_growth(
         if capacity is not None:
             n_new = int(min(n_new, capacity))
         gain = float(proposal.predicted_decrease(n_new)) if n_new else 0.0
+        if not (torch.isfinite(proposal.singular_values).all() and math.isfinite(gain)):
+            continue  # a non-finite candidate must not block the others
         if best is None or gain > best.gain:
             best = GrowthChoice(layer, stats, proposal, n_new, gain)
         if first_passing and n_new:
