@@ -180,25 +180,30 @@ class _Growth:
         self.stopped_at = trainer.epoch
         trainer.progress.message(f"Growth stopped at epoch {trainer.epoch}: {reason}")
 
+    def _record(self, trainer, loss, **fields):
+        """Append this epoch's ``growth_history_`` record: no growth by
+        default, ``fields`` set what the step found."""
+        record = {
+            "epoch": trainer.epoch,
+            "layer": None,
+            "neurons_added": 0,
+            "singular_values": np.empty(0),
+            "gamma": 0.0,
+            "first_order_gain": 0.0,
+            "neuron_gain": 0.0,
+            "loss_before": loss,
+            "loss_after": loss,
+            "hidden_layer_sizes": tuple(trainer.module.hidden_sizes),
+            "status": "",
+            **fields,
+        }
+        self.history.append(record)
+        return record
+
     def _skip(self, trainer, reason):
         """Record a growth step that could not be computed; training goes on
         and the next step tries again."""
-        loss = trainer.loss_curve[-1]
-        self.history.append(
-            {
-                "epoch": trainer.epoch,
-                "layer": None,
-                "neurons_added": 0,
-                "singular_values": np.empty(0),
-                "gamma": 0.0,
-                "first_order_gain": 0.0,
-                "neuron_gain": 0.0,
-                "loss_before": loss,
-                "loss_after": loss,
-                "hidden_layer_sizes": tuple(trainer.module.hidden_sizes),
-                "status": f"skipped: {reason}",
-            }
-        )
+        self._record(trainer, trainer.loss_curve[-1], status=f"skipped: {reason}")
         trainer.progress.message(
             f"Growth step skipped at epoch {trainer.epoch}: {reason}"
         )
@@ -263,20 +268,14 @@ class _Growth:
             self.next_layer = choice.layer + 1
         layer, stats, proposal = choice.layer, choice.stats, choice.proposal
         n_new = choice.n_neurons
-        record = {
-            "epoch": trainer.epoch,
-            "layer": layer,
-            "neurons_added": 0,
-            "singular_values": proposal.singular_values.cpu().numpy(),
-            "gamma": 0.0,
-            "first_order_gain": float(proposal.first_order_gain),
-            "neuron_gain": float(proposal.top(n_new).neuron_gain) if n_new else 0.0,
-            "loss_before": float(stats.loss),
-            "loss_after": float(stats.loss),
-            "hidden_layer_sizes": tuple(module.hidden_sizes),
-            "status": "",
-        }
-        self.history.append(record)
+        record = self._record(
+            trainer,
+            float(stats.loss),
+            layer=layer,
+            singular_values=proposal.singular_values.cpu().numpy(),
+            first_order_gain=float(proposal.first_order_gain),
+            neuron_gain=float(proposal.top(n_new).neuron_gain) if n_new else 0.0,
+        )
         if n_new == 0:
             record["status"] = "no singular value above growth_threshold"
             return self._stop(record["status"], trainer)

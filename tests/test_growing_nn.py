@@ -54,6 +54,18 @@ def _fit_last_layer(net, X, y):
         net.layers[-1].bias.copy_(W[:, -1])
 
 
+def _linear_bottleneck():
+    """A width-0 linear student of a width-3 linear teacher, its output layer
+    fitted: ``(student, X, y, proposal, loss0)``."""
+    teacher = _net([6, 3, 5], "identity", seed=10)
+    X = _randn(300, 6, seed=11)
+    y = teacher(X).detach()
+    student = _net([6, 0, 5], "identity", seed=12)
+    _fit_last_layer(student, X, y)
+    proposal = propose_growth(growth_statistics(student, 0, X, y, half_mse))
+    return student, X, y, proposal, _loss(student, X, y)
+
+
 # ---------------------------------------------------------------- the module
 
 
@@ -234,13 +246,7 @@ def test_planted_bottleneck_rank_is_recovered(activation, student_width):
 
 
 def test_linear_bottleneck_loss_is_quadratic_in_gamma():
-    teacher = _net([6, 3, 5], "identity", seed=10)
-    X = _randn(300, 6, seed=11)
-    y = teacher(X).detach()
-    student = _net([6, 0, 5], "identity", seed=12)
-    _fit_last_layer(student, X, y)
-    proposal = propose_growth(growth_statistics(student, 0, X, y, half_mse))
-    loss0 = _loss(student, X, y)
+    student, X, y, proposal, loss0 = _linear_bottleneck()
     assert proposal.neuron_gain == pytest.approx(2 * loss0, rel=1e-10)
     for gamma in (0.25, 0.5, 1.5):
         grown = copy.deepcopy(student)
@@ -412,13 +418,7 @@ def test_rejected_growth_changes_nothing():
 def test_line_search_backtracks_to_the_best_halving():
     # Linear bottleneck, one neuron of three: L(gamma) = L0 - gamma G +
     # gamma^2 G / 2 is smallest at gamma = 1 while gamma_0 = 2 L0 / G > 1.
-    teacher = _net([6, 3, 5], "identity", seed=10)
-    X = _randn(300, 6, seed=11)
-    y = teacher(X).detach()
-    student = _net([6, 0, 5], "identity", seed=12)
-    _fit_last_layer(student, X, y)
-    proposal = propose_growth(growth_statistics(student, 0, X, y, half_mse))
-    loss0 = _loss(student, X, y)
+    student, X, y, proposal, loss0 = _linear_bottleneck()
     G = proposal.predicted_decrease(1)
     gamma0 = 2 * loss0 / G
     assert G == pytest.approx(float(proposal.singular_values[0]) ** 2, rel=1e-10)

@@ -315,8 +315,7 @@ class SpectralMLP(nn.Module):
                 h = torch.addmm(bias, h, w.t())
                 if k < last:
                     h = act(h)
-        n = x.shape[0]
-        with torch.no_grad():
+            n = x.shape[0]
             loss, g = loss_and_gradient(h)
             loss = loss.detach()
             if alpha:
