@@ -312,8 +312,7 @@ class Trainer:
                     raise  # no complete epoch: nothing worth keeping
                 self._interrupted()
             if early_stopping and self._best_state is not None:
-                if _shapes(self._best_state) == _shapes(self.module.state_dict()):
-                    self.module.load_state_dict(self._best_state)
+                self.module.load_state_dict(self._best_state)
         finally:
             self.progress.close()
         return self
@@ -390,6 +389,10 @@ class Trainer:
         if _shapes(self.module.state_dict()) != self._snapshot_shapes:
             self.module = self._snapshot_module  # stopped inside a shape change
         self.module.load_state_dict(self._last_good_state)
+        if self._best_state is not None and _shapes(self._best_state) != (
+            self._snapshot_shapes
+        ):  # the best state was taken after a growth this rollback undid
+            self._best_state = None
         kept = self._last_good_epoch
         del self.loss_curve[kept:]
         del self.validation_scores[kept:]

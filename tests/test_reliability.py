@@ -135,6 +135,28 @@ def test_interrupt_during_a_growth_step_goes_back_to_the_last_epoch(where, monke
     np.testing.assert_array_equal(est.predict(X), four.predict(X))
 
 
+def test_interrupt_after_a_growth_reset_the_best_model(monkeypatch):
+    # With early stopping, a growth step replaces the best state by the grown
+    # network's; an interrupt right then rolls the growth back, and the best
+    # state with it: the last complete epoch's model is kept.
+    est = GrowingMLPRegressor(
+        max_iter=20, grow_every=5, early_stopping=True, random_state=0, device="cpu"
+    )
+    X, y = _data(est, n=200)
+    reset_best = Trainer.reset_best
+
+    def interrupted(self):
+        reset_best(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "reset_best", interrupted)
+    with pytest.warns(ConvergenceWarning, match="during epoch 5; the model of epoch 4"):
+        est.fit(X, y)
+    assert est.n_iter_ == 4
+    assert est.hidden_layer_sizes_ == est.initial_hidden_layer_sizes
+    assert np.isfinite(est.predict(X)).all()
+
+
 def test_interrupt_with_early_stopping_keeps_the_best_model(monkeypatch):
     est = GrowingMLPRegressor(
         max_iter=30, early_stopping=True, random_state=0, device="cpu"
@@ -340,12 +362,11 @@ def test_fit_leaves_the_global_random_states_alone(estimator):
 def test_warm_start_continues_from_the_previous_state(estimator):
     X, y = _data(estimator)
     est = clone(estimator).set_params(warm_start=True, max_iter=15)
-    _fit_in_place = est.fit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        _fit_in_place(X, y)
+        est.fit(X, y)
         first_curve = list(est.loss_curve_)
-        _fit_in_place(X, y)
+        est.fit(X, y)
     n_first = len(first_curve)
     assert est.n_iter_ == len(est.loss_curve_) > n_first
     assert est.loss_curve_[:n_first] == first_curve
