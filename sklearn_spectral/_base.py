@@ -379,7 +379,6 @@ class BaseTorchEstimator(BaseEstimator):
             generator=torch_generator(rng),
             callbacks=self._callbacks(X, y, torch_generator(rng)),
             step_callbacks=self._step_callbacks(),
-            proximal_penalty=self._proximal_penalty(),
             verbose=bool(self.verbose),
             keep_initial_state=warm,
         )
@@ -432,10 +431,6 @@ class BaseTorchEstimator(BaseEstimator):
         """Hooks run after every optimizer step (proximal steps)."""
         return ()
 
-    def _proximal_penalty(self):
-        """``penalty(module) -> float`` minimized by the proximal steps."""
-        return None
-
     def _set_fitted_attributes(self):
         """Export what the network learned as NumPy attributes."""
 
@@ -462,9 +457,16 @@ class EigenvalueL1Mixin:
     """L1 penalty on eigenvalues by a proximal soft-threshold after each step.
 
     For estimators with an ``eigenvalue_l1`` parameter; subclasses say which
-    eigenvalues the penalty acts on with ``_l1_eigenvalues(module)``. The
-    penalty also enters every epoch's objective, so that training stops only
-    once the soft-threshold has settled.
+    eigenvalues the penalty acts on with ``_l1_eigenvalues(module)``.
+
+    The threshold ``learning_rate_init * eigenvalue_l1`` is measured in Adam's
+    step units, not in units of the loss: an eigenvalue stays switched on
+    while Adam's normalized step on it, ``m / sqrt(v)``, outweighs
+    ``eigenvalue_l1``. The steps therefore do not minimize ``loss +
+    eigenvalue_l1 * sum |lambda|``, and that sum is left out of the loss curve
+    and the stopping rule (with it, the recorded objective rose while the
+    loss fell, and training stopped ``n_iter_no_change`` epochs after its
+    first few).
     """
 
     def _l1_eigenvalues(self, module):
@@ -479,17 +481,6 @@ class EigenvalueL1Mixin:
             soft_threshold_(self._l1_eigenvalues(trainer.module), threshold)
 
         return (proximal_step,)
-
-    def _proximal_penalty(self):
-        if self.eigenvalue_l1 == 0:
-            return None
-
-        def penalty(module):
-            with torch.no_grad():
-                lams = self._l1_eigenvalues(module)
-                return self.eigenvalue_l1 * sum(lam.abs().sum().item() for lam in lams)
-
-        return penalty
 
 
 class TorchClassifierMixin(ClassifierMixin):

@@ -124,12 +124,6 @@ class Trainer:
     step_callbacks : sequence of callable, default=()
         ``callback(trainer)`` called after every optimizer step (proximal
         steps such as the eigenvalue soft-threshold).
-    proximal_penalty : callable, optional
-        ``proximal_penalty(module)`` returning, as a float, a penalty that
-        ``step_callbacks`` minimize by proximal steps (e.g. an L1 term). It is
-        added to every epoch's loss, so the loss curve and the stopping rule
-        follow the whole objective: training goes on while the proximal steps
-        still decrease it.
     verbose : bool, default=False
         Report every epoch: a tqdm progress bar when tqdm is installed, else
         one printed line per epoch.
@@ -175,7 +169,6 @@ class Trainer:
         generator=None,
         callbacks=(),
         step_callbacks=(),
-        proximal_penalty=None,
         verbose=False,
         optimizer=None,
         keep_initial_state=False,
@@ -194,7 +187,6 @@ class Trainer:
         self.generator = generator
         self.callbacks = list(callbacks)
         self.step_callbacks = list(step_callbacks)
-        self.proximal_penalty = proximal_penalty
         self.verbose = verbose
         self.optimizer = optimizer or make_adam(module.parameters(), learning_rate_init)
         self.keep_initial_state = keep_initial_state
@@ -266,8 +258,6 @@ class Trainer:
         # device-to-host transfer per epoch.
         *full, last = torch.stack(losses).tolist()
         loss = (math.fsum(full) * batch_size + last * (n - batch_size * len(full))) / n
-        if self.proximal_penalty is not None:
-            loss += float(self.proximal_penalty(module))
         return loss
 
     def _validation_score(self, X_val, y_val, w_val):

@@ -209,8 +209,11 @@ def test_forward_with_l2(sizes):
     x = _x(sizes)
     out, l2 = net.forward_with_l2(x)
     torch.testing.assert_close(out, net(x), rtol=0, atol=0)
+    # Adjacent blocks and every block into the output layer, by eq. 3.
     blocks = net.blocks()
-    expected = sum(blocks[k + 1][k].square().sum() for k in range(len(sizes) - 1))
+    last = len(sizes) - 1
+    penalized = {(k + 1, k) for k in range(last)} | {(last, j) for j in range(last)}
+    expected = sum(blocks[i][j].square().sum() for i, j in penalized)
     torch.testing.assert_close(l2.detach(), expected, rtol=1e-12, atol=0)
     assert l2.requires_grad
     l2.backward()

@@ -183,23 +183,6 @@ def test_step_callbacks_run_after_every_optimizer_step():
     assert steps == [0, 0, 0, 1, 1, 1]  # 3 batches per epoch, during epochs 1, 2
 
 
-def test_proximal_penalty_is_part_of_the_epoch_loss():
-    X, y = _data(32)
-    trainer = Trainer(
-        _linear(),
-        _mse,
-        learning_rate_init=0.0,
-        max_iter=1,
-        proximal_penalty=lambda module: 10.0,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        trainer.fit(X, y)
-    with torch.no_grad():
-        data_loss = _mse(trainer.module(X), y).item()
-    assert trainer.loss_curve[0] == pytest.approx(10.0 + data_loss, rel=1e-5)
-
-
 def test_hand_written_backward_trains_like_autograd():
     # A module with loss_and_backward (SpectralMLP) is trained through it; the
     # loss curve must be the one backward() gives, with alpha and weights.

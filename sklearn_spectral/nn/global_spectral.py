@@ -244,12 +244,18 @@ class GlobalSpectralNetwork(nn.Module):
         return self._propagate(x, self.adjacent_blocks())
 
     def forward_with_l2(self, x):
-        """Output and ``sum_k ||W_{k+1,k}||_F^2``, sharing one build of the blocks.
+        """Output and the squared norm of the adjacent and readout blocks.
 
-        The penalty covers the *adjacent* blocks ``W_{k+1,k}`` only (the
-        weights the recurrence builds anyway); the long-range blocks
-        ``W_{i,j}``, ``i > j + 1``, are never materialized, so an L2 strength
-        ``alpha`` regularizes adjacent blocks.
+        ``l2 = sum_k ||W_{k+1,k}||_F^2 + sum_{j<B} ||W_{B+1,j}||_F^2``: every
+        adjacent block (the weights the recurrence builds anyway) and every
+        long-range block into the output layer, the perceptron's
+        ``W_{B+1,1}`` among them. The readout blocks come from one chain
+        ``W_{B+1,j} = -W_{B+1,j+1} phi_j`` (seed eq. 3), ``B - 1`` products
+        of ``n_{B+1}`` rows, so the cost stays linear in depth; long-range
+        blocks between hidden layers are not penalized. Without the readout
+        blocks the perceptron's map ``W_{B+1,1} = (-1)^B lambda_{B+1}
+        phi_B ... phi_1`` escaped the penalty: only ``phi_B`` is in an
+        adjacent block at the perceptron start.
 
         Returns
         -------
@@ -258,6 +264,10 @@ class GlobalSpectralNetwork(nn.Module):
         """
         weights = self.adjacent_blocks()
         l2 = torch.cat([w.reshape(-1) for w in weights]).square().sum()
+        readout = weights[-1]
+        for phi in reversed(list(self.phis)[:-1]):
+            readout = readout @ phi  # W_{B+1,j} up to its sign
+            l2 = l2 + readout.square().sum()
         return self._propagate(x, weights), l2
 
     def _propagate(self, x, weights):
