@@ -112,7 +112,7 @@ def main():
                     res.setdefault("chosen", []).append(
                         f"NAS {nas.best_params_}, MLP {mlp.best_params_}"
                     )
-                if not extra:  # the linear reference, once per split
+                if setting == "defaults":  # the linear reference, once per split
                     linear = (
                         LogisticRegression(C=1e4, max_iter=10_000)
                         if is_clf
