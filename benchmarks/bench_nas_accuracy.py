@@ -6,11 +6,12 @@ make_friedman1 (2,000 rows, noise 1), load_diabetes (R²) and load_digits
 default parameters; ``early_stopping=True`` (NAS: its defaults otherwise; MLP:
 ``max_iter=500``); and "tuned", a 3-fold ``GridSearchCV`` on the training split
 of each model's regularization: MLP over ``alpha``, refit on the best mean
-score; NAS over ``alpha`` and ``eigenvalue_l1``, refit on the sparsest
-candidate (largest ``eigenvalue_l1``) whose mean score is within one standard
+score; NAS over ``alpha`` and ``node_l1``, refit on the sparsest
+candidate (largest ``node_l1``) whose mean score is within one standard
 deviation of the best (scikit-learn's "balance model complexity" rule).
 Reports the test score, the
-parameters in use (NAS: ``n_active_parameters_``; MLP: all weights and biases)
+parameters in use (NAS: ``n_active_parameters_``, the weights and biases
+between the nodes the predictions depend on; MLP: all weights and biases)
 and the fit time. A linear model without penalty (``LogisticRegression(C=1e4)``,
 ``LinearRegression``) on the same splits is the reference for a network that
 stays a perceptron.
@@ -34,7 +35,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_spectral import SpectralNASClassifier, SpectralNASRegressor
 
 WIDTHS = (32, 32)
-NAS_GRID = {"alpha": [0.1, 1.0], "eigenvalue_l1": [0.1, 0.3, 1.0]}
+NAS_GRID = {"alpha": [0.1, 1.0], "node_l1": [3e-4, 1e-3, 3e-3]}
 MLP_GRID = {"alpha": [1e-4, 1e-2, 1.0]}
 DATA = {
     "make_friedman1": (partial(make_friedman1, 2000, noise=1.0, random_state=0), False),
@@ -44,12 +45,12 @@ DATA = {
 
 
 def sparsest_within_one_std(cv_results):
-    """Index of the largest ``eigenvalue_l1`` scoring within one std of the best."""
+    """Index of the largest ``node_l1`` scoring within one std of the best."""
     mean = np.asarray(cv_results["mean_test_score"])
     std = np.asarray(cv_results["std_test_score"])
     best = np.argmax(mean)
     close = np.flatnonzero(mean >= mean[best] - std[best])
-    l1 = np.asarray(cv_results["param_eigenvalue_l1"], dtype=float)
+    l1 = np.asarray(cv_results["param_node_l1"], dtype=float)
     return int(max(close, key=lambda i: (l1[i], mean[i])))
 
 

@@ -118,9 +118,9 @@ def main():
             topology = fitted.topology_
             print(
                 f"  widths {topology['layer_sizes']}, nodes switched on "
-                f"{topology['active_nodes']}, richness ||Gamma|| "
-                f"{fitted.topology_richness_:.2f}, "
-                f"{fitted.n_active_parameters_} weights in use"
+                f"{topology['active_nodes']}, nodes used {topology['used_nodes']}, "
+                f"richness ||Gamma|| {fitted.topology_richness_:.2f}, "
+                f"{fitted.n_active_parameters_} weights and biases in use"
             )
         else:
             widths = [c.shape[0] for c in fitted.coefs_] + [fitted.coefs_[-1].shape[1]]

@@ -16,7 +16,7 @@ from ._base import (
     TorchClassifierMixin,
     TorchRegressorMixin,
 )
-from .nn.global_spectral import GlobalSpectralNetwork
+from .nn.global_spectral import GlobalSpectralNetwork, used_nodes
 
 #: An eigenvalue counts as switched on when its magnitude exceeds this.
 ACTIVE_TOL = 1e-6
@@ -47,6 +47,24 @@ _PARAMETERS = (
         learned, 0.03 let hidden eigenvalues grow on linear ones. (Scaling the
         threshold by Adam's preconditioner instead pins the hidden eigenvalues
         at 0 for good: their gradient vanishes at the perceptron start.)
+    node_l1 : float, default=1e-3
+        Strength of the compaction phase, which removes the nodes the search
+        switched on but does not need. Eigenvalues alone cannot remove a
+        node: once a layer has one nonzero eigenvalue, every node of the next
+        layer receives input, whatever its own eigenvalue. So when the search
+        has converged (the stopping rule is met for the first time), training
+        goes on with the group-L1 penalty ``node_l1 * sum_g ||g||`` over every
+        input and hidden node's eigenvector entries ``g`` (its row of
+        ``phi_{k-1}`` and its column of ``phi_k``), applied by a proximal step
+        in Adam's metric, so that whole nodes and inputs become exactly 0,
+        until the penalized loss stops improving. ``node_l1`` is in the
+        loss's units; larger values give smaller networks (1e-3 kept the
+        accuracy of the search on ``make_friedman1``, ``load_diabetes`` and
+        ``load_digits`` with 40-90 % fewer weights in use, 3e-3 lost 1.5
+        points on ``load_digits``). 0 skips the phase. With
+        ``early_stopping``, the phase starts from the best validation model,
+        runs on the training loss and keeps its best validation model. If
+        ``max_iter`` is reached first, there is no compaction.
     hidden_eigenvalue_init : float, default=1e-3
         Hidden eigenvalues start uniform in ``[-v, v]`` (0 gives the exact
         perceptron, where their first-order gradient vanishes).
@@ -65,8 +83,8 @@ _PARAMETERS = (
         Adam step size. Larger than ``MLPClassifier``'s 1e-3: the perceptron
         start is a saddle point, and with 1e-3 nonlinear tasks stopped on its
         plateau.
-    max_iter : int, default=500
-        Maximum number of epochs.
+    max_iter : int, default=1000
+        Maximum number of epochs, search and compaction together.
 """
     + SHARED_PARAMETERS_DOC
     + """    early_stopping : bool, default=False
@@ -92,11 +110,16 @@ _ATTRIBUTES = (
         ``B`` arrays: the biases of layers ``2 ... B+1``.
     topology_ : dict
         The learned architecture: ``"active_nodes"``, the number of nodes per
-        layer whose eigenvalue magnitude exceeds ``ACTIVE_TOL = 1e-6`` (input
-        and output layers are reported the same way), ``"layer_sizes"``, the
-        maximum widths, and ``"block_norms"``, the ``(B+1, B+1)`` matrix of
-        Frobenius norms ``||W_{i,j}||`` of every block from layer ``j`` to
-        layer ``i`` (0-based, lower triangle), long-range blocks included.
+        layer whose eigenvalue magnitude exceeds ``ACTIVE_TOL = 1e-6``;
+        ``"used_nodes"``, the number of nodes per layer the predictions depend
+        on (see ``n_active_parameters_``); ``"layer_sizes"``, the maximum
+        widths; and ``"block_norms"``, the ``(B+1, B+1)`` matrix of Frobenius
+        norms ``||W_{i,j}||`` of every block from layer ``j`` to layer ``i``
+        (0-based, lower triangle), long-range blocks included. A node whose
+        eigenvalue is 0 still computes once the layer before it has a nonzero
+        eigenvalue (it receives ``phi_{i-1}[r, :] diag(lambda_{i-1})``), so
+        ``"used_nodes"`` can exceed ``"active_nodes"``; a node leaves the
+        network when its eigenvector entries are zeroed (``node_l1``).
     topology_richness_ : float
         ``||Gamma||``: the L2 norm of all hidden-layer eigenvalues
         ``(lambda_2, ..., lambda_B)``. It is exactly 0 for the perceptron start
@@ -107,17 +130,23 @@ _ATTRIBUTES = (
         leaving the input layer (``W_{2,1}`` to ``W_{B+1,1}``), normalized to
         sum to 1.
     n_active_parameters_ : int
-        Direct-space weights the learned architecture uses: the nonzero entries
-        of every block ``W_{i,j}`` between active nodes (input and output nodes
-        always count as active, hidden nodes when their eigenvalue is switched
-        on), plus the biases of active nodes. A plain MLP of the same widths
-        has ``sum(n_k n_{k+1}) + sum(n_{k+1})``.
+        Direct-space weights and biases a network needs to make the same
+        predictions: the nonzero entries of every block ``W_{i,j}``,
+        long-range blocks included, between used nodes, plus the biases of
+        the used hidden and output nodes. A node is used when it lies on a
+        path of nonzero weights from an input to an output
+        (:func:`~sklearn_spectral.nn.used_nodes`); the others are constant
+        or reach no output, and removing them leaves the predictions
+        unchanged. A plain MLP of the same widths has
+        ``sum(n_k n_{k+1}) + sum(n_{k+1})``.
     n_layers_ : int
         ``B + 1``, input and output layers included.
     n_outputs_ : int
         Number of output units.
     loss_curve_ : list of float
-        Loss of every epoch, the L2 term included, as in ``MLPClassifier``.
+        Loss of every epoch, the L2 term included, as in ``MLPClassifier``,
+        and during the compaction phase the ``node_l1`` penalty too (the
+        curve jumps where the phase starts).
         The L1 soft-threshold is not part of it: its threshold is measured in
         Adam's step units, so ``eigenvalue_l1 * sum |lambda|`` is not the
         penalty the steps minimize (with it, the curve rose while the model
@@ -146,6 +175,83 @@ _NOTES = """
 """
 
 
+class _NodeCompaction:
+    """The compaction phase of the NAS estimators (``node_l1``).
+
+    A trainer callback. While the search runs it does nothing; when the
+    trainer's stopping rule is met for the first time (:meth:`plateau`), it
+    adds a proximal step on the group-L1 penalty
+    ``node_l1 * sum_g ||g||`` over every input and hidden node's eigenvector
+    entries (:meth:`GlobalSpectralNetwork.node_group_norms`) and adds the
+    penalty to the recorded loss, so that training goes on until the
+    penalized objective stops improving.
+
+    The threshold of group ``g`` after an Adam step is
+    ``lr * node_l1 / mean_g(sqrt(v_hat) + eps)``: the proximal step in Adam's
+    metric, with the group's mean denominator as its scale (the mean of the
+    step sizes instead is dominated by entries whose gradient is nearly 0,
+    and removed whole trained networks), so ``node_l1`` is in the loss's
+    units, unlike ``eigenvalue_l1``.
+    """
+
+    def __init__(self, node_l1):
+        self.node_l1 = node_l1
+        self.started_at = None
+
+    def __call__(self, trainer):
+        pass  # it acts at the plateau and after every step, not per epoch
+
+    def plateau(self, trainer):
+        if self.started_at is not None:
+            return False
+        self.started_at = trainer.n_iter
+        trainer.step_callbacks.append(self.proximal_step)
+        trainer.progress.message(
+            f"Search converged at epoch {trainer.n_iter}: removing the nodes it "
+            f"does not need (node_l1={self.node_l1:g})."
+        )
+        return True
+
+    def penalty(self, module):
+        if self.started_at is None:
+            return 0.0
+        with torch.no_grad():
+            norms = module.node_group_norms()
+            return self.node_l1 * float(sum(n.sum() for n in norms))
+
+    def proximal_step(self, trainer):
+        net, optimizer = trainer.module, trainer.optimizer
+        group = optimizer.param_groups[0]
+        _, beta2 = group["betas"]
+        denominators = []
+        for phi in net.phis:
+            state = optimizer.state.get(phi)
+            if not state:
+                return  # no Adam step taken yet
+            correction = 1 - beta2 ** float(state["step"])
+            denominators.append(
+                (state["exp_avg_sq"] / correction).sqrt_().add_(group["eps"])
+            )
+        sizes = net.node_group_sums(torch.ones_like(phi) for phi in net.phis)
+        sums = net.node_group_sums(denominators)
+        net.node_group_threshold_(
+            [
+                group["lr"] * self.node_l1 * n / total
+                for total, n in zip(sums, sizes, strict=True)
+            ]
+        )
+
+
+def _block_dict(nested):
+    """``{(i, j): W_ij}`` as NumPy arrays from the nested list of ``blocks()``."""
+    return {
+        (i, j): block.numpy()
+        for i, row in enumerate(nested)
+        for j, block in enumerate(row)
+        if block is not None
+    }
+
+
 class _SpectralNASMixin(EigenvalueL1Mixin):
     """Network, proximal step and fitted attributes of the NAS estimators."""
 
@@ -153,6 +259,7 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
         **BaseTorchEstimator._parameter_constraints,
         "eigenvalue_l1": [Interval(Real, 0, None, closed="left")],
         "hidden_eigenvalue_init": [Interval(Real, 0, None, closed="left")],
+        "node_l1": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -161,11 +268,12 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
         activation="tanh",
         *,
         eigenvalue_l1=0.1,
+        node_l1=1e-3,
         hidden_eigenvalue_init=1e-3,
         alpha=0.1,
         batch_size="auto",
         learning_rate_init=1e-2,
-        max_iter=500,
+        max_iter=1000,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -179,6 +287,7 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.eigenvalue_l1 = eigenvalue_l1
+        self.node_l1 = node_l1
         self.hidden_eigenvalue_init = hidden_eigenvalue_init
         self.alpha = alpha
         self.batch_size = batch_size
@@ -202,6 +311,9 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
             hidden_eigenvalue_init=self.hidden_eigenvalue_init,
         )
 
+    def _callbacks(self, X, y, generator):
+        return (_NodeCompaction(self.node_l1),) if self.node_l1 > 0 else ()
+
     def _l1_eigenvalues(self, module):
         return list(module.eigenvalues)[:-1]
 
@@ -216,13 +328,7 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
             weights from layer ``j`` to layer ``i``, by eq. (3) of SPARCS.
         """
         check_is_fitted(self)
-        blocks = self.module_.blocks(dtype=torch.float64)
-        return {
-            (i, j): block.numpy()
-            for i, row in enumerate(blocks)
-            for j, block in enumerate(row)
-            if block is not None
-        }
+        return _block_dict(self.module_.blocks(dtype=torch.float64))
 
     def _set_fitted_attributes(self):
         net = self.module_
@@ -230,30 +336,30 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
             self.eigenvalues_ = [lam.numpy().copy() for lam in net.eigenvalues]
             self.eigenvectors_ = [phi.numpy().copy() for phi in net.phis]
             self.intercepts_ = [b.numpy().copy() for b in net.biases]
-        blocks = self.weight_blocks()
+        nested = net.blocks(dtype=torch.float64)
+        used = [mask.numpy() for mask in used_nodes(nested)]
+        blocks = _block_dict(nested)
         n_layers = len(self.eigenvalues_)
         norms = np.zeros((n_layers, n_layers))
         for (i, j), block in blocks.items():
             norms[i, j] = np.linalg.norm(block)
-        active = [np.abs(lam) > ACTIVE_TOL for lam in self.eigenvalues_]
-        counts_as_active = [np.ones_like(a) for a in active]
-        for k in range(1, n_layers - 1):
-            counts_as_active[k] = active[k]
         self.topology_ = {
             "layer_sizes": [len(lam) for lam in self.eigenvalues_],
-            "active_nodes": [int(a.sum()) for a in active],
+            "active_nodes": [
+                int(np.count_nonzero(np.abs(lam) > ACTIVE_TOL))
+                for lam in self.eigenvalues_
+            ],
+            "used_nodes": [int(mask.sum()) for mask in used],
             "block_norms": norms,
         }
         hidden = self.eigenvalues_[1:-1]
         self.topology_richness_ = float(
             np.sqrt(sum(np.sum(lam**2) for lam in hidden)) if hidden else 0.0
         )
-        n_active = 0
-        for (i, j), block in blocks.items():
-            used = block[counts_as_active[i]][:, counts_as_active[j]]
-            n_active += int(np.count_nonzero(np.abs(used) > 0))
-        n_active += sum(int(m.sum()) for m in counts_as_active[1:])
-        self.n_active_parameters_ = n_active
+        self.n_active_parameters_ = sum(
+            int(np.count_nonzero(block[used[i]][:, used[j]]))
+            for (i, j), block in blocks.items()
+        ) + sum(int(mask.sum()) for mask in used[1:])
         outgoing = np.vstack([blocks[(i, 0)] for i in range(1, n_layers)])
         relevance = np.linalg.norm(outgoing, axis=0)
         total = relevance.sum()

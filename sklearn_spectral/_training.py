@@ -120,7 +120,17 @@ class Trainer:
         ``optimizer`` (growth, pruning) and may set ``trainer.stop_training``.
         A callback with a ``rollback(epoch)`` method is told when training
         goes back to the model of an earlier epoch (after an interrupt or a
-        divergence), to forget what it recorded since.
+        divergence), to forget what it recorded since. A callback with a
+        ``plateau(trainer)`` method is asked, when the stopping rule is met,
+        whether training goes on in a new phase (it returns ``True`` after
+        changing what is optimized). The new phase starts from the best
+        model (with a validation set) or the current one, and stops on the
+        training loss, whose best value starts afresh (the new objective
+        trades fit for something else, so the validation score would stop it
+        at once); with a validation set the best model of the new phase is
+        kept. A callback with a
+        ``penalty(module)`` method adds its value to every epoch's recorded
+        loss (a penalty applied by a proximal step, in the loss's units).
     step_callbacks : sequence of callable, default=()
         ``callback(trainer)`` called after every optimizer step (proximal
         steps such as the eigenvalue soft-threshold).
@@ -290,6 +300,7 @@ class Trainer:
         self._best_state = _clone_state(self.module) if early_stopping else None
         self._last_good_state = None
         self._snapshot_shapes = self._snapshot_module = None
+        self._new_phase = False
         if self.keep_initial_state:
             self._snapshot()
         self.stop_training = False
@@ -311,7 +322,7 @@ class Trainer:
         early_stopping = X_val is not None
         no_improvement = 0
         for _ in range(self.max_iter):
-            loss = self._run_epoch(X, y, sample_weight)
+            loss = self._run_epoch(X, y, sample_weight) + self._penalty()
             if not math.isfinite(loss):
                 self._diverged(loss)
                 break
@@ -324,6 +335,7 @@ class Trainer:
                 if best is None or score > best:
                     self.best_validation_score = score
                     self._best_state = _clone_state(self.module)
+            if early_stopping and not self._new_phase:
                 if best is not None and score < best + self.tol:
                     no_improvement += 1
                 else:
@@ -343,11 +355,19 @@ class Trainer:
                 self.stop_reason = self.stop_reason or "stopped by a callback"
                 break
             if no_improvement > self.n_iter_no_change:
-                what = "Validation score" if early_stopping else "Training loss"
+                what = (
+                    "Validation score"
+                    if early_stopping and not self._new_phase
+                    else "Training loss"
+                )
                 self.stop_reason = (
                     f"{what} did not improve more than tol={self.tol:f} for "
                     f"{self.n_iter_no_change} consecutive epochs."
                 )
+                if self._next_phase():
+                    no_improvement = 0
+                    self.stop_reason = ""
+                    continue
                 self.progress.message(self.stop_reason + " Stopping.")
                 break
         else:
@@ -358,6 +378,30 @@ class Trainer:
                 ConvergenceWarning,
                 stacklevel=3,
             )
+
+    def _penalty(self):
+        """Penalties of the callbacks that have one, for the recorded loss."""
+        return sum(
+            float(callback.penalty(self.module))
+            for callback in self.callbacks
+            if hasattr(callback, "penalty")
+        )
+
+    def _next_phase(self):
+        """At the stopping rule: whether a callback starts a new phase."""
+        answers = [
+            callback.plateau(self)
+            for callback in self.callbacks
+            if hasattr(callback, "plateau")
+        ]
+        if not any(answers):
+            return False
+        self._new_phase = True  # from now on the training loss decides
+        self.best_loss = math.inf
+        if self._best_state is not None:
+            self.module.load_state_dict(self._best_state)
+            self.reset_best()
+        return True
 
     def _snapshot(self):
         """Keep the current model as the last good one (end of an epoch).

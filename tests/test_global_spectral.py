@@ -7,6 +7,7 @@ from sklearn_spectral.nn.global_spectral import (
     GlobalSpectralNetwork,
     binomial_inverse,
     dense_forward,
+    used_nodes,
 )
 from sklearn_spectral.nn.spectral_layer import ACTIVATIONS
 
@@ -298,3 +299,112 @@ def test_structure_and_validation():
         GlobalSpectralNetwork([3])
     with pytest.raises(ValueError, match="layer_sizes"):
         GlobalSpectralNetwork([3, 0, 1])
+
+
+def _compact_forward(net, x, used):
+    """Dense pass over the used nodes alone, the others folded into biases.
+
+    An unused node that feeds a used one must output a constant (no input
+    reaches it); its value on the first row is added to the used nodes'
+    biases and every other unused node is dropped.
+    """
+    act = ACTIVATIONS[net.activation]
+    blocks = net.blocks()
+    hs = [x]
+    for i in range(1, len(blocks)):  # the full pass, for the constants
+        a = net.biases[i - 1] + sum(hs[j] @ blocks[i][j].T for j in range(i))
+        hs.append(a if i == len(blocks) - 1 else act(a))
+    compact = [x[:, used[0]]]
+    for i in range(1, len(blocks)):
+        a = net.biases[i - 1][used[i]]
+        for j in range(i):
+            block = blocks[i][j][used[i]]
+            a = a + compact[j] @ block[:, used[j]].T
+            feeding = block[:, ~used[j]].ne(0).any(dim=0)
+            constant = hs[j][:, ~used[j]][:, feeding]
+            assert torch.equal(constant, constant[:1].expand_as(constant))
+            a = a + constant[:1] @ block[:, ~used[j]][:, feeding].T
+        compact.append(a if i == len(blocks) - 1 else act(a))
+    return compact[-1]
+
+
+def _zero_node(net, layer, node):
+    """Zero a node's eigenvector entries: its column of phi_layer and, for a
+    hidden node, its row of phi_{layer-1} (0-based layers)."""
+    with torch.no_grad():
+        net.phis[layer][:, node] = 0
+        if layer:
+            net.phis[layer - 1][node] = 0
+
+
+@pytest.mark.parametrize("sizes", SIZES[1:])
+@pytest.mark.parametrize("pattern", ["all", "zero_hidden", "zero_layer", "groups"])
+def test_removing_unused_nodes_keeps_the_predictions(sizes, pattern):
+    net = _random_network(sizes)
+    with torch.no_grad():
+        if pattern in ("zero_hidden", "zero_layer"):
+            for lam in list(net.eigenvalues)[1:-1]:
+                lam[::2] = 0  # every other hidden eigenvalue
+        if pattern == "zero_layer":
+            net.eigenvalues[0].zero_()  # and the inputs'
+            net.eigenvalues[1].zero_()  # and all of the first hidden layer
+        if pattern == "groups":
+            _zero_node(net, 0, 0)  # an input
+            for k in range(1, len(sizes) - 1):
+                _zero_node(net, k, k % sizes[k])
+    used = used_nodes(net.blocks())
+    x = _x(sizes, n=9)
+    torch.testing.assert_close(
+        _compact_forward(net, x, used), dense_forward(net, x), rtol=1e-10, atol=1e-10
+    )
+    n_unused = sum(int((~u).sum()) for u in used)
+    if pattern == "all":
+        assert n_unused == 0
+    if pattern == "groups":
+        assert not used[0][0]
+        assert all(not used[k][k % sizes[k]] for k in range(1, len(sizes) - 1))
+    if pattern == "zero_layer":
+        # No input eigenvalue: only the first hidden layer's switched-on
+        # nodes receive input, and it has none.
+        assert not used[1].any()
+
+
+def test_a_zero_eigenvalue_does_not_remove_a_node():
+    # Node 0 of the first hidden layer has eigenvalue 0, but it receives
+    # phi_1[0, :] diag(lambda_1) from the inputs and feeds the output:
+    # removing it would change the predictions.
+    net = _random_network((3, 4, 2))
+    with torch.no_grad():
+        net.eigenvalues[1][0] = 0
+    assert used_nodes(net.blocks())[1][0]
+    assert net.blocks()[1][0][0].ne(0).all()
+    _zero_node(net, 1, 0)
+    assert not used_nodes(net.blocks())[1][0]
+
+
+def test_node_group_norms_and_threshold():
+    sizes = (4, 5, 3, 2)
+    net = _random_network(sizes)
+    phis = [p.detach().clone() for p in net.phis]
+    norms = net.node_group_norms()
+    assert [len(n) for n in norms] == list(sizes[:-1])
+    torch.testing.assert_close(norms[0], phis[0].norm(dim=0))
+    for k in (1, 2):
+        expected = (phis[k].square().sum(0) + phis[k - 1].square().sum(1)).sqrt()
+        torch.testing.assert_close(norms[k], expected)
+    # Every group is scaled by max(0, 1 - t / ||g||) of its norm before the
+    # step; an entry of phi_k belongs to two groups (its column's node in
+    # layer k, its row's node in layer k + 1, unless that is an output).
+    t = [torch.full_like(n, 0.1) for n in norms]
+    t[1][2] = norms[1][2] + 1.0  # this group falls under its threshold
+    net.node_group_threshold_(t)
+    scale = [(1 - ti / n).clamp(min=0) for ti, n in zip(t, norms, strict=True)]
+    assert scale[1][2] == 0
+    for k, phi in enumerate(phis):
+        rows = scale[k + 1].unsqueeze(1) if k + 1 < len(scale) else 1.0
+        torch.testing.assert_close(net.phis[k], phi * scale[k] * rows)
+    assert net.node_group_norms()[1][2] == 0
+    # A removed node leaves every block.
+    blocks = net.blocks()
+    assert blocks[1][0][2].eq(0).all()  # nothing in
+    assert all(blocks[i][1][:, 2].eq(0).all() for i in (2, 3))  # nothing out

@@ -135,3 +135,80 @@ def test_classifier_and_grid_search_over_eigenvalue_l1():
     assert search.best_estimator_.topology_["layer_sizes"] == [4, 8, 3]
     proba = search.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+@pytest.fixture(scope="module")
+def uncompacted_fit():
+    X, y = make_nonlinearity_regression(
+        400, alpha=1.0, max_frequency=2.0, random_state=0
+    )
+    return X, y, _reg(node_l1=0.0).fit(X, y)
+
+
+def _eigenvalue_count(reg):
+    """The count by eigenvalues alone: weights between switched-on nodes."""
+    on = [np.abs(lam) > 1e-6 for lam in reg.eigenvalues_]
+    on[0][:] = on[-1][:] = True
+    blocks = reg.weight_blocks().items()
+    weights = sum(np.count_nonzero(w[on[i]][:, on[j]]) for (i, j), w in blocks)
+    return weights + sum(int(m.sum()) for m in on[1:])
+
+
+def test_nodes_with_zero_eigenvalues_still_count_when_they_compute(uncompacted_fit):
+    # Without compaction, hidden nodes whose eigenvalue is 0 still receive
+    # input through the switched-on nodes before them: they are used, and
+    # their weights count.
+    X, _, reg = uncompacted_fit
+    used, active = reg.topology_["used_nodes"], reg.topology_["active_nodes"]
+    assert used[1:-1] == [8, 8]
+    assert sum(active[1:-1]) < sum(used[1:-1])
+    assert reg.n_active_parameters_ > _eigenvalue_count(reg)
+    # Dropping the zero-eigenvalue nodes' weights changes the predictions.
+    blocks = reg.weight_blocks()
+    on = [np.abs(lam) > 1e-6 for lam in reg.eigenvalues_]
+    on[0][:] = on[-1][:] = True
+    act = ACTIVATIONS[reg.activation]
+    hs = [X]
+    for i in range(1, 4):
+        a = reg.intercepts_[i - 1] + sum(
+            (hs[j] * on[j]) @ blocks[(i, j)].T for j in range(i)
+        )
+        hs.append(a if i == 3 else act(torch.from_numpy(a)).numpy())
+    pruned = hs[-1][:, 0] * reg._y_scale[0] + reg._y_mean[0]
+    assert np.abs(pruned - reg.predict(X)).max() > 1e-3
+
+
+def test_compaction_removes_nodes_the_search_switched_on(
+    nonlinear_fit, uncompacted_fit
+):
+    X, y, compact = nonlinear_fit
+    _, _, full = uncompacted_fit
+    assert compact.score(X, y) > 0.95
+    assert compact.score(X, y) > full.score(X, y) - 0.01
+    assert sum(compact.topology_["used_nodes"][1:-1]) < 8 + 8
+    assert compact.n_active_parameters_ < 0.5 * full.n_active_parameters_
+    # The compaction phase's penalty enters the loss curve: it jumps where
+    # the phase starts, after the search's converged epochs.
+    jumps = np.diff(compact.loss_curve_)
+    assert jumps.max() > 10 * np.abs(np.diff(full.loss_curve_[-20:])).max()
+
+
+def test_node_l1_does_nothing_before_the_search_converges():
+    X, y = make_nonlinearity_regression(200, alpha=1.0, random_state=0)
+    preds = [
+        _reg(node_l1=node_l1, max_iter=30).fit(X, y).predict(X)
+        for node_l1 in (0.0, 1e-2)
+    ]
+    np.testing.assert_array_equal(preds[0], preds[1])
+
+
+def test_early_stopping_compacts_and_keeps_a_validated_model():
+    X, y = make_nonlinearity_regression(
+        1000, alpha=1.0, max_frequency=2.0, random_state=1
+    )
+    reg = _reg(early_stopping=True, n_iter_no_change=20).fit(X, y)
+    full = _reg(early_stopping=True, n_iter_no_change=20, node_l1=0.0).fit(X, y)
+    assert reg.n_iter_ > full.n_iter_
+    assert reg.n_active_parameters_ < full.n_active_parameters_
+    assert reg.best_validation_score_ in reg.validation_scores_[full.n_iter_ :]
+    assert reg.best_validation_score_ > 0.9

@@ -258,3 +258,75 @@ def test_epoch_loss_weights_the_last_smaller_batch_by_its_rows():
     with torch.no_grad():
         expected = float(_mse(module(X), y))
     assert trainer.loss_curve[0] == pytest.approx(expected, rel=1e-6)
+
+
+class _Phase:
+    """Starts one new phase at the first plateau, adding a constant penalty."""
+
+    def __init__(self, penalty=0.0):
+        self.started_at = None
+        self.value = penalty
+
+    def __call__(self, trainer):
+        pass
+
+    def plateau(self, trainer):
+        if self.started_at is not None:
+            return False
+        self.started_at = trainer.n_iter
+        return True
+
+    def penalty(self, module):
+        return self.value if self.started_at is not None else 0.0
+
+
+def test_a_plateau_callback_starts_a_new_phase_with_a_fresh_stopping_rule():
+    # A zero step never improves: the first phase stops after 1 + 4 epochs,
+    # the new phase counts afresh (its first epoch sets the new best), and
+    # its penalty enters the recorded loss from its first epoch on.
+    X, y = _data()
+    phase = _Phase(penalty=10.0)
+    trainer = Trainer(
+        _linear(), _mse, learning_rate_init=0.0, max_iter=100, n_iter_no_change=3,
+        callbacks=[phase],
+    )
+    trainer.fit(X, y)
+    assert phase.started_at == 5
+    assert trainer.n_iter == 10
+    assert "did not improve" in trainer.stop_reason
+    first, second = trainer.loss_curve[:5], trainer.loss_curve[5:]
+    assert second == pytest.approx([first[0] + 10.0] * 5)
+    assert trainer.best_loss == pytest.approx(first[0] + 10.0)
+
+
+def test_a_new_phase_starts_from_the_best_validation_model():
+    # The new phase freezes the model (step 0): its epochs must then score
+    # exactly the first phase's best validation model, which is also kept.
+    X, y = _data(128)
+    X_val, y_val = _data(64, seed=1)
+    best_at_switch = {}
+
+    class Freeze(_Phase):
+        def plateau(self, trainer):
+            started = super().plateau(trainer)
+            if started:
+                best_at_switch["score"] = trainer.best_validation_score
+                best_at_switch["last"] = trainer.validation_scores[-1]
+                for group in trainer.optimizer.param_groups:
+                    group["lr"] = 0.0
+            return started
+
+    phase = Freeze()
+    trainer = Trainer(
+        _linear(), _mse, score_fn=_neg_mse, learning_rate_init=0.05, batch_size=16,
+        max_iter=300, n_iter_no_change=5, callbacks=[phase],
+    )
+    trainer.fit(X, y, X_val=X_val, y_val=y_val)
+    assert best_at_switch["last"] < best_at_switch["score"]  # not the last model
+    in_phase = trainer.validation_scores[phase.started_at :]
+    assert in_phase == [best_at_switch["score"]] * 7
+    # The frozen phase stopped on the training loss, not the validation score.
+    assert trainer.stop_reason.startswith("Training loss")
+    with torch.no_grad():
+        final = _neg_mse(trainer.module(X_val), y_val, None)
+    assert final == pytest.approx(best_at_switch["score"], rel=1e-6)

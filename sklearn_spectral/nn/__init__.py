@@ -1,6 +1,11 @@
 """Pure torch modules and math (no scikit-learn)."""
 
-from .global_spectral import GlobalSpectralNetwork, binomial_inverse, dense_forward
+from .global_spectral import (
+    GlobalSpectralNetwork,
+    binomial_inverse,
+    dense_forward,
+    used_nodes,
+)
 from .growing import (
     GrowingMLP,
     GrowthProposal,
@@ -38,4 +43,5 @@ __all__ = [
     "soft_threshold_",
     "dense_adjacency",
     "spectral_weight",
+    "used_nodes",
 ]

@@ -32,7 +32,7 @@ from torch.nn import functional as F
 
 from .spectral_layer import ACTIVATIONS, soft_threshold_
 
-__all__ = ["GlobalSpectralNetwork", "binomial_inverse", "dense_forward"]
+__all__ = ["GlobalSpectralNetwork", "binomial_inverse", "dense_forward", "used_nodes"]
 
 
 def binomial_inverse(Phi, B):
@@ -362,6 +362,69 @@ class GlobalSpectralNetwork(nn.Module):
         """
         soft_threshold_(list(self.eigenvalues)[:-1], threshold)
 
+    def node_group_sums(self, values):
+        """Sum of ``values`` over every input and hidden node's eigenvector entries.
+
+        The entries of node ``r`` of layer ``k <= B`` are column ``r`` of
+        ``phi_k`` (its outgoing side) and, for a hidden node, row ``r`` of
+        ``phi_{k-1}`` (its incoming side). Zeroing them removes the node from
+        every block ``W_{i,j}`` whatever the eigenvalues (seed eq. 3).
+
+        Parameters
+        ----------
+        values : sequence of torch.Tensor
+            One tensor per ``phi_k``, of its shape (e.g. ``phi_k ** 2``).
+
+        Returns
+        -------
+        list of torch.Tensor
+            ``B`` vectors: the sums for the nodes of layers ``1..B``.
+        """
+        values = list(values)
+        sums = []
+        for k, v in enumerate(values):
+            total = v.sum(dim=0)
+            if k:
+                total = total + values[k - 1].sum(dim=1)
+            sums.append(total)
+        return sums
+
+    def node_group_norms(self):
+        """Euclidean norm of every input and hidden node's eigenvector entries.
+
+        See :meth:`node_group_sums`; ``sum_r norms[k][r]`` is the group-L1
+        penalty the ``node_l1`` option of the NAS estimators minimizes.
+        """
+        return [s.sqrt() for s in self.node_group_sums(p.square() for p in self.phis)]
+
+    @torch.no_grad()
+    def node_group_threshold_(self, thresholds):
+        """Group soft-threshold of the nodes' eigenvector entries, in place.
+
+        Every node's entries (see :meth:`node_group_sums`) are scaled by
+        ``max(0, 1 - t / ||g||)``, with the norms taken before the step: the
+        proximal step of the penalty ``sum_g t_g ||g||``, which sets whole
+        groups, and so whole nodes, to exactly 0. An entry of ``phi_k``
+        belongs to two groups (the nodes it joins, unless one is an output),
+        so both scales apply to it: the product of the groups' proximal
+        steps, which for these overlapping groups has no closed form.
+
+        Parameters
+        ----------
+        thresholds : sequence of torch.Tensor or float
+            One per layer ``1..B``: a vector of per-node thresholds or one
+            number for the layer.
+        """
+        norms = self.node_group_norms()
+        phis = list(self.phis)
+        for k, (norm, t) in enumerate(zip(norms, thresholds, strict=True)):
+            scale = (1 - t / norm.clamp(min=torch.finfo(norm.dtype).tiny)).clamp_(
+                min=0
+            )
+            phis[k].mul_(scale)
+            if k:
+                phis[k - 1].mul_(scale.unsqueeze(1))
+
     def extra_repr(self):
         return f"layer_sizes={self.layer_sizes}, activation={self.activation!r}"
 
@@ -403,3 +466,64 @@ def dense_forward(network, x):
             a = a + hs[j] @ A[rows, offsets[j] : offsets[j + 1]].T
         hs.append(a if i == n_layers - 1 else act(a))
     return hs[-1]
+
+
+def used_nodes(blocks):
+    """Which nodes the output of a network depends on, from its dense blocks.
+
+    A node is used when it lies on a path of nonzero weights from an input to
+    an output. A hidden node no input reaches outputs the constant
+    ``sigma(b)``, which folds into the biases of the layers it feeds; a node
+    that reaches no output changes nothing. Removing every unused node (and
+    folding those constants) leaves the predictions unchanged, so the weights
+    between used nodes are all a network needs. Output nodes always count as
+    used (an output no input reaches predicts its bias).
+
+    Eigenvalues alone do not say this: node ``r`` of layer ``i`` receives
+    ``phi_{i-1}[r, :] diag(lambda_{i-1}) ...`` even when ``lambda_i[r] = 0``,
+    so a node whose eigenvalue is 0 still computes once the layer before it
+    has one nonzero eigenvalue. Only a zero row of ``phi_{i-1}`` or a zero
+    column of ``phi_i`` removes it whatever the eigenvalues.
+
+    Parameters
+    ----------
+    blocks : list of list
+        The nested ``(B+1) x (B+1)`` list of :meth:`GlobalSpectralNetwork.blocks`:
+        entry ``[i][j]`` (``i > j``) is the block from layer ``j`` to layer ``i``.
+
+    Returns
+    -------
+    list of torch.Tensor
+        One boolean mask per layer, inputs first.
+
+    Examples
+    --------
+    >>> import torch
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> net = GlobalSpectralNetwork([3, 4, 2], generator=gen)
+    >>> [int(m.sum()) for m in used_nodes(net.blocks())]  # the perceptron start
+    [3, 0, 2]
+    """
+    n_layers = len(blocks)
+    nonzero = [[b if b is None else b != 0 for b in row] for row in blocks]
+    sizes = [nonzero[-1][j].shape[1] for j in range(n_layers - 1)]
+    sizes.append(nonzero[-1][0].shape[0])
+    reached = [torch.ones(sizes[0], dtype=torch.bool)]  # from some input
+    for i in range(1, n_layers):
+        reached.append(
+            torch.stack(
+                [(nonzero[i][j] & reached[j]).any(dim=1) for j in range(i)]
+            ).any(dim=0)
+        )
+    reaching = [None] * n_layers  # reaches some output
+    reaching[-1] = torch.ones(sizes[-1], dtype=torch.bool)
+    for j in range(n_layers - 2, -1, -1):
+        reaching[j] = torch.stack(
+            [
+                (nonzero[i][j] & reaching[i].unsqueeze(1)).any(dim=0)
+                for i in range(j + 1, n_layers)
+            ]
+        ).any(dim=0)
+    used = [f & b for f, b in zip(reached, reaching, strict=True)]
+    used[-1] = reaching[-1]
+    return used
