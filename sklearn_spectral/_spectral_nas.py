@@ -124,7 +124,12 @@ _ATTRIBUTES = (
         ``||Gamma||``: the L2 norm of all hidden-layer eigenvalues
         ``(lambda_2, ..., lambda_B)``. It is exactly 0 for the perceptron start
         and grows as training switches hidden nodes on. The input eigenvalues
-        are excluded (they act as input relevance).
+        are excluded (they act as input relevance). It is not invariant to
+        ``phi -> c phi, lambda -> lambda / c``, which leaves the weights
+        unchanged: the compaction phase shrinks the eigenvectors and the
+        eigenvalues grow to compensate, so compare richness between fits
+        with the same ``node_l1`` (``node_l1=0`` gives the search's own, as
+        in the SPARCS poster's Fig. 6).
     feature_importances_ : ndarray of shape (n_features,)
         Input relevance: the norm of each input's column over every block
         leaving the input layer (``W_{2,1}`` to ``W_{B+1,1}``), normalized to
