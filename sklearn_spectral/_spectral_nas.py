@@ -210,6 +210,9 @@ class _NodeCompaction:
         if self.started_at is not None:
             return False
         self.started_at = trainer.n_iter
+        self._group_sizes = trainer.module.node_group_sums(
+            torch.ones_like(phi) for phi in trainer.module.phis
+        )
         trainer.step_callbacks.append(self.proximal_step)
         trainer.progress.message(
             f"Search converged at epoch {trainer.n_iter}: removing the nodes it "
@@ -228,21 +231,19 @@ class _NodeCompaction:
         net, optimizer = trainer.module, trainer.optimizer
         group = optimizer.param_groups[0]
         _, beta2 = group["betas"]
-        denominators = []
-        for phi in net.phis:
-            state = optimizer.state.get(phi)
-            if not state:
-                return  # no Adam step taken yet
-            correction = 1 - beta2 ** float(state["step"])
-            denominators.append(
-                (state["exp_avg_sq"] / correction).sqrt_().add_(group["eps"])
-            )
-        sizes = net.node_group_sums(torch.ones_like(phi) for phi in net.phis)
-        sums = net.node_group_sums(denominators)
+        states = [optimizer.state.get(phi) for phi in net.phis]
+        if not all(states):
+            return  # no Adam step taken yet
+        # Every phi has taken the same steps: one read of the counter.
+        correction = 1 - beta2 ** float(states[0]["step"])
+        sums = net.node_group_sums(
+            (state["exp_avg_sq"] / correction).sqrt_().add_(group["eps"])
+            for state in states
+        )
         net.node_group_threshold_(
             [
                 group["lr"] * self.node_l1 * n / total
-                for total, n in zip(sums, sizes, strict=True)
+                for total, n in zip(sums, self._group_sizes, strict=True)
             ]
         )
 

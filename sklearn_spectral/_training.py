@@ -335,7 +335,8 @@ class Trainer:
                 if best is None or score > best:
                     self.best_validation_score = score
                     self._best_state = _clone_state(self.module)
-            if early_stopping and not self._new_phase:
+            validation_decides = early_stopping and not self._new_phase
+            if validation_decides:
                 if best is not None and score < best + self.tol:
                     no_improvement += 1
                 else:
@@ -355,19 +356,14 @@ class Trainer:
                 self.stop_reason = self.stop_reason or "stopped by a callback"
                 break
             if no_improvement > self.n_iter_no_change:
-                what = (
-                    "Validation score"
-                    if early_stopping and not self._new_phase
-                    else "Training loss"
-                )
+                if self._next_phase():
+                    no_improvement = 0
+                    continue
+                what = "Validation score" if validation_decides else "Training loss"
                 self.stop_reason = (
                     f"{what} did not improve more than tol={self.tol:f} for "
                     f"{self.n_iter_no_change} consecutive epochs."
                 )
-                if self._next_phase():
-                    no_improvement = 0
-                    self.stop_reason = ""
-                    continue
                 self.progress.message(self.stop_reason + " Stopping.")
                 break
         else:

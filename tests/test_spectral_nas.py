@@ -94,19 +94,32 @@ def test_fitted_attribute_layouts(nonlinear_fit):
     assert reg.feature_importances_.sum() == pytest.approx(1.0)
 
 
-def test_predictions_are_the_dense_pass_over_every_block(nonlinear_fit):
-    # Every layer reads every earlier layer's activations through W_{i,j}.
-    X, _, reg = nonlinear_fit
+def _dense_predict(reg, X, keep=None):
+    """Predictions of the dense pass over every block ``W_{i,j}`` of a fitted
+    (8, 8) regressor; ``keep`` (one mask per layer) silences the other nodes."""
     blocks = reg.weight_blocks()
     act = ACTIVATIONS[reg.activation]
     hs = [X]
     for i in range(1, 4):
-        a = reg.intercepts_[i - 1] + sum(hs[j] @ blocks[(i, j)].T for j in range(i))
+        a = reg.intercepts_[i - 1] + sum(
+            (hs[j] if keep is None else hs[j] * keep[j]) @ blocks[(i, j)].T
+            for j in range(i)
+        )
         hs.append(a if i == 3 else act(torch.from_numpy(a)).numpy())
-    y_scaled = hs[-1][:, 0]
-    np.testing.assert_allclose(
-        reg.predict(X), y_scaled * reg._y_scale[0] + reg._y_mean[0], rtol=1e-10
-    )
+    return hs[-1][:, 0] * reg._y_scale[0] + reg._y_mean[0]
+
+
+def _switched_on(reg):
+    """Nodes whose eigenvalue is switched on; inputs and outputs always."""
+    on = [np.abs(lam) > 1e-6 for lam in reg.eigenvalues_]
+    on[0][:] = on[-1][:] = True
+    return on
+
+
+def test_predictions_are_the_dense_pass_over_every_block(nonlinear_fit):
+    # Every layer reads every earlier layer's activations through W_{i,j}.
+    X, _, reg = nonlinear_fit
+    np.testing.assert_allclose(reg.predict(X), _dense_predict(reg, X), rtol=1e-10)
 
 
 def test_feature_importances_find_the_used_inputs():
@@ -147,8 +160,7 @@ def uncompacted_fit():
 
 def _eigenvalue_count(reg):
     """The count by eigenvalues alone: weights between switched-on nodes."""
-    on = [np.abs(lam) > 1e-6 for lam in reg.eigenvalues_]
-    on[0][:] = on[-1][:] = True
+    on = _switched_on(reg)
     blocks = reg.weight_blocks().items()
     weights = sum(np.count_nonzero(w[on[i]][:, on[j]]) for (i, j), w in blocks)
     return weights + sum(int(m.sum()) for m in on[1:])
@@ -164,17 +176,7 @@ def test_nodes_with_zero_eigenvalues_still_count_when_they_compute(uncompacted_f
     assert sum(active[1:-1]) < sum(used[1:-1])
     assert reg.n_active_parameters_ > _eigenvalue_count(reg)
     # Dropping the zero-eigenvalue nodes' weights changes the predictions.
-    blocks = reg.weight_blocks()
-    on = [np.abs(lam) > 1e-6 for lam in reg.eigenvalues_]
-    on[0][:] = on[-1][:] = True
-    act = ACTIVATIONS[reg.activation]
-    hs = [X]
-    for i in range(1, 4):
-        a = reg.intercepts_[i - 1] + sum(
-            (hs[j] * on[j]) @ blocks[(i, j)].T for j in range(i)
-        )
-        hs.append(a if i == 3 else act(torch.from_numpy(a)).numpy())
-    pruned = hs[-1][:, 0] * reg._y_scale[0] + reg._y_mean[0]
+    pruned = _dense_predict(reg, X, keep=_switched_on(reg))
     assert np.abs(pruned - reg.predict(X)).max() > 1e-3
 
 
