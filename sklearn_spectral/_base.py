@@ -6,6 +6,7 @@ the CPU. Subclasses provide the network (``_build_module``) and, through the
 classifier and regressor bases below, the task: loss, output link and scoring.
 """
 
+import types
 from abc import abstractmethod
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -265,6 +266,37 @@ class BaseTorchEstimator(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
     }
+
+    def __init_subclass__(cls, **kwargs):
+        # A public estimator inheriting ``__init__`` from a private mixin gets
+        # its own copy named after it, so that an unknown keyword raises
+        # "SpectralMLPClassifier.__init__() got an unexpected keyword
+        # argument", not "_SpectralMLPMixin.__init__() ...". Same code,
+        # defaults and signature (``get_params`` reads it).
+        super().__init_subclass__(**kwargs)
+        init = cls.__init__
+        owner = init.__qualname__.rpartition(".")[0]
+        if (
+            cls.__name__.startswith("_")
+            or "__init__" in cls.__dict__
+            or not isinstance(init, types.FunctionType)
+            or not owner.startswith("_")
+        ):
+            return
+        qualname = f"{cls.__qualname__}.__init__"
+        code = init.__code__
+        if hasattr(code, "co_qualname"):  # Python >= 3.11
+            code = code.replace(co_qualname=qualname)
+        copy = types.FunctionType(
+            code, init.__globals__, init.__name__, init.__defaults__, init.__closure__
+        )
+        copy.__kwdefaults__ = init.__kwdefaults__
+        copy.__doc__ = init.__doc__
+        copy.__annotations__ = dict(init.__annotations__)
+        copy.__dict__.update(init.__dict__)
+        copy.__module__ = cls.__module__
+        copy.__qualname__ = qualname
+        cls.__init__ = copy
 
     @abstractmethod
     def _build_module(self, n_features, n_outputs, generator):
