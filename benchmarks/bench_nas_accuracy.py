@@ -12,9 +12,10 @@ deviation of the best (scikit-learn's "balance model complexity" rule).
 Reports the test score, the
 parameters in use (NAS: ``n_active_parameters_``, the weights and biases
 between the nodes the predictions depend on; MLP: all weights and biases)
-and the fit time. A linear model without penalty (``LogisticRegression(C=1e4)``,
-``LinearRegression``) on the same splits is the reference for a network that
-stays a perceptron.
+and the fit time, with one torch thread and one BLAS thread for every
+model (``threadpoolctl``). A linear model without penalty
+(``LogisticRegression(C=1e4)``, ``LinearRegression``) on the same splits is
+the reference for a network that stays a perceptron.
 
 Target (issue 3): at least as good as the MLP, with fewer active parameters.
 """
@@ -24,6 +25,7 @@ import warnings
 from functools import partial
 
 import numpy as np
+import torch
 from _report import markdown_table, mlp_parameters, spread, timed, write_section
 from sklearn.datasets import load_diabetes, load_digits, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
@@ -31,6 +33,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from sklearn_spectral import SpectralNASClassifier, SpectralNASRegressor
 
@@ -63,6 +66,12 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        run(args)
+
+
+def run(args):
     rows, verdicts = [], []
     for data_name, (load, is_clf) in DATA.items():
         X, y = load()

@@ -7,9 +7,11 @@ a plain MLP (torch Linear + tanh), the GlobalSpectralNetwork (O(B) carry
 recurrence), and the same network evaluated by materializing every block
 W_{i,j} (eq. 3) at each step and summing the dense pass. 2 and 8 hidden layers.
 
-Targets (issue 3): recurrence <= 2.2x the MLP per epoch; from 2 to 8 hidden
-layers the recurrence's time grows at most 4.5x (linear), against the
-quadratic growth of materializing the blocks.
+Targets: recurrence <= 1.5x the MLP per epoch (issue 15; issue 3 asked for
+2.2x); from 2 to 8 hidden layers the recurrence's time grows at most 4.5x
+(linear), against the quadratic growth of materializing the blocks. The
+recurrence trains through its hand-written ``loss_and_backward``, the other
+two modules through autograd.
 """
 
 import argparse
@@ -156,7 +158,7 @@ def main():
             ],
             rows,
         )
-        + f"\n\n- recurrence vs plain MLP: at most {worst:.2f}x (target ≤ 2.2)"
+        + f"\n\n- recurrence vs plain MLP: at most {worst:.2f}x (target ≤ 1.5)"
         + f"\n- recurrence, 2 → 8 hidden layers: {growth:.2f}x (target ≤ 4.5); "
         f"materialized blocks: {dense_growth:.2f}x"
     )

@@ -1,11 +1,13 @@
 """SpectralNASClassifier and SpectralNASRegressor: spectral architecture search."""
 
+import math
 from numbers import Real
 
 import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
+from torch.nn import functional as F
 
 from ._base import (
     DEVICE_DOC,
@@ -16,10 +18,13 @@ from ._base import (
     TorchClassifierMixin,
     TorchRegressorMixin,
 )
-from .nn.global_spectral import GlobalSpectralNetwork, used_nodes
+from .nn.global_spectral import GlobalSpectralNetwork, _members, used_nodes
 
 #: An eigenvalue counts as switched on when its magnitude exceeds this.
 ACTIVE_TOL = 1e-6
+
+#: The compaction phase runs at most this many times the search's epochs.
+COMPACTION_BUDGET = 1.0
 
 _PARAMETERS = (
     """
@@ -56,15 +61,18 @@ _PARAMETERS = (
         goes on with the group-L1 penalty ``node_l1 * sum_g ||g||`` over every
         input and hidden node's eigenvector entries ``g`` (its row of
         ``phi_{k-1}`` and its column of ``phi_k``), applied by a proximal step
-        in Adam's metric, so that whole nodes and inputs become exactly 0,
-        until the penalized loss stops improving. ``node_l1`` is in the
-        loss's units; larger values give smaller networks (1e-3 kept the
-        accuracy of the search on ``make_friedman1``, ``load_diabetes`` and
-        ``load_digits`` with 40-90 % fewer weights in use, 3e-3 lost 1.5
-        points on ``load_digits``). 0 skips the phase. With
-        ``early_stopping``, the phase starts from the best validation model,
-        runs on the training loss and keeps its best validation model. If
-        ``max_iter`` is reached first, there is no compaction.
+        in Adam's metric, so that whole nodes and inputs become exactly 0.
+        The phase runs as many epochs as the search did
+        (``COMPACTION_BUDGET = 1.0`` times; ``n_iter_search_`` says where it
+        started), or until ``max_iter``. (Run until its penalized loss
+        stopped improving, it often ran to ``max_iter``, most of the fit
+        time.) ``node_l1`` is in the loss's units; larger values give smaller
+        networks (``benchmarks/bench_nas_accuracy.py`` records the accuracy,
+        the weights in use and the fit time for the default and a grid of
+        values). 0 skips the phase. With ``early_stopping``, the phase starts
+        from the best validation model, runs on the training loss, stops when
+        it stops improving or at the budget, and keeps its best validation
+        model. If ``max_iter`` is reached first, there is no compaction.
     hidden_eigenvalue_init : float, default=1e-3
         Hidden eigenvalues start uniform in ``[-v, v]`` (0 gives the exact
         perceptron, where their first-order gradient vanishes).
@@ -92,9 +100,11 @@ _PARAMETERS = (
     validation_fraction : float, default=0.1
         Share of rows held out when ``early_stopping=True``.
     n_iter_no_change : int, default=50
-        Epochs without an improvement of ``tol`` before stopping. Larger than
-        ``MLPClassifier``'s 10, so that training does not stop on the plateau
-        of the perceptron start before hidden nodes switch on.
+        Epochs without an improvement of ``tol`` before the search stops and
+        the compaction starts (with early stopping, also before the
+        compaction stops). Larger than ``MLPClassifier``'s 10, so that
+        training does not stop on the plateau of the perceptron start before
+        hidden nodes switch on.
 """
     + DEVICE_DOC
 )
@@ -144,6 +154,9 @@ _ATTRIBUTES = (
         or reach no output, and removing them leaves the predictions
         unchanged. A plain MLP of the same widths has
         ``sum(n_k n_{k+1}) + sum(n_{k+1})``.
+    n_iter_search_ : int
+        Epochs of the search phase in the last call to ``fit``; the epochs
+        after it compacted the network (``node_l1``).
     n_layers_ : int
         ``B + 1``, input and output layers included.
     n_outputs_ : int
@@ -183,13 +196,17 @@ _NOTES = """
 class _NodeCompaction:
     """The compaction phase of the NAS estimators (``node_l1``).
 
-    A trainer callback. While the search runs it does nothing; when the
-    trainer's stopping rule is met for the first time (:meth:`plateau`), it
-    adds a proximal step on the group-L1 penalty
+    A trainer callback. While the search runs it only counts its epochs;
+    when the trainer's stopping rule is met for the first time
+    (:meth:`plateau`), it adds a proximal step on the group-L1 penalty
     ``node_l1 * sum_g ||g||`` over every input and hidden node's eigenvector
     entries (:meth:`GlobalSpectralNetwork.node_group_norms`) and adds the
-    penalty to the recorded loss, so that training goes on until the
-    penalized objective stops improving.
+    penalty to the recorded loss. The phase runs ``budget`` times the
+    search's epochs; with a validation set it stops earlier when the
+    penalized objective stops improving (``budget=None``: only then).
+
+    The thresholds are taken from Adam's second moments once per epoch
+    (:meth:`_group_thresholds`) and applied after every step.
 
     The threshold of group ``g`` after an Adam step is
     ``lr * node_l1 / mean_g(sqrt(v_hat) + eps)``: the proximal step in Adam's
@@ -199,20 +216,44 @@ class _NodeCompaction:
     units, unlike ``eigenvalue_l1``.
     """
 
-    def __init__(self, node_l1):
+    def __init__(self, node_l1, *, budget=None):
         self.node_l1 = node_l1
+        self.budget = budget
         self.started_at = None
+        self.epochs = 0
 
     def __call__(self, trainer):
-        pass  # it acts at the plateau and after every step, not per epoch
+        self.epochs = trainer.n_iter
+        if self.started_at is None:
+            return
+        self._thresholds = self._group_thresholds(trainer)
+        if self.budget is None:
+            return
+        limit = max(1, math.ceil(self.budget * self.started_at))
+        if trainer.n_iter - self.started_at >= limit:
+            trainer.stop_training = True
+            trainer.stop_reason = (
+                f"The compaction phase reached its budget of {limit} epochs "
+                f"({self.budget:g} x the search's {self.started_at})."
+            )
+            trainer.progress.message(trainer.stop_reason)
+
+    def rollback(self, epoch):
+        self.epochs = min(self.epochs, epoch)
 
     def plateau(self, trainer):
         if self.started_at is not None:
+            # Without a validation set the phase runs to its budget: its
+            # loss rises and falls as groups reach 0, and the patience
+            # stopped it while groups were still shrinking.
+            return self.budget is not None and not trainer.validation_scores
+        if self.node_l1 == 0:
             return False
         self.started_at = trainer.n_iter
         self._group_sizes = trainer.module.node_group_sums(
             torch.ones_like(phi) for phi in trainer.module.phis
         )
+        self._thresholds = self._group_thresholds(trainer)
         trainer.step_callbacks.append(self.proximal_step)
         trainer.progress.message(
             f"Search converged at epoch {trainer.n_iter}: removing the nodes it "
@@ -227,25 +268,31 @@ class _NodeCompaction:
             norms = module.node_group_norms()
             return self.node_l1 * float(sum(n.sum() for n in norms))
 
-    def proximal_step(self, trainer):
+    def _group_thresholds(self, trainer):
+        """Every node's threshold ``lr * node_l1 / mean_g(sqrt(v_hat) + eps)``
+        from Adam's second moments, taken once per epoch (they change slowly;
+        per step they cost more tensor operations than the step itself)."""
         net, optimizer = trainer.module, trainer.optimizer
         group = optimizer.param_groups[0]
         _, beta2 = group["betas"]
         states = [optimizer.state.get(phi) for phi in net.phis]
         if not all(states):
-            return  # no Adam step taken yet
+            return None  # no Adam step taken yet
         # Every phi has taken the same steps: one read of the counter.
         correction = 1 - beta2 ** float(states[0]["step"])
-        sums = net.node_group_sums(
-            (state["exp_avg_sq"] / correction).sqrt_().add_(group["eps"])
-            for state in states
-        )
-        net.node_group_threshold_(
-            [
-                group["lr"] * self.node_l1 * n / total
+        with torch.no_grad():
+            sums = net.node_group_sums(
+                (state["exp_avg_sq"] / correction).sqrt_().add_(group["eps"])
+                for state in states
+            )
+            return [
+                n.div(total).mul_(group["lr"] * self.node_l1)
                 for total, n in zip(sums, self._group_sizes, strict=True)
             ]
-        )
+
+    def proximal_step(self, trainer):
+        if self._thresholds is not None:
+            trainer.module.node_group_threshold_(self._thresholds)
 
 
 def _block_dict(nested):
@@ -317,11 +364,26 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
             hidden_eigenvalue_init=self.hidden_eigenvalue_init,
         )
 
-    def _callbacks(self, X, y, generator):
-        return (_NodeCompaction(self.node_l1),) if self.node_l1 > 0 else ()
+    def _callbacks(self, data, generator):
+        self._compaction = _NodeCompaction(self.node_l1, budget=COMPACTION_BUDGET)
+        return (self._compaction,)
 
     def _l1_eigenvalues(self, module):
         return list(module.eigenvalues)[:-1]
+
+    def _step_callbacks(self):
+        # EigenvalueL1Mixin's soft-threshold, in two tensor operations per
+        # layer instead of six (``softshrink`` is the same function).
+        threshold = self.learning_rate_init * self.eigenvalue_l1
+        if threshold == 0:
+            return ()
+
+        @torch.no_grad()
+        def proximal_step(trainer):
+            for lam in _members(trainer.module.eigenvalues)[:-1]:
+                lam.copy_(F.softshrink(lam, threshold))
+
+        return (proximal_step,)
 
     def weight_blocks(self):
         """Dense weight blocks of the fitted network, for inspection.
@@ -337,6 +399,12 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
         return _block_dict(self.module_.blocks(dtype=torch.float64))
 
     def _set_fitted_attributes(self):
+        compaction = self._compaction
+        self.n_iter_search_ = (
+            compaction.epochs
+            if compaction.started_at is None
+            else compaction.started_at
+        )
         net = self.module_
         with torch.no_grad():
             self.eigenvalues_ = [lam.numpy().copy() for lam in net.eigenvalues]

@@ -221,6 +221,50 @@ def test_forward_with_l2(sizes):
     assert all(lam.grad is not None for lam in net.eigenvalues)
 
 
+def _cross_entropy_and_gradient(target):
+    def loss_and_gradient(output):
+        output = output.detach().requires_grad_()
+        with torch.enable_grad():
+            loss = torch.nn.functional.cross_entropy(output, target)
+        return loss.detach(), torch.autograd.grad(loss, output)[0]
+
+    return loss_and_gradient
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.7])
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("sizes", SIZES)
+def test_loss_and_backward_equals_autograd(sizes, activation, alpha):
+    # The hand-written backward of the carry recurrence, the readout chain of
+    # the L2 penalty included, against autograd through forward_with_l2.
+    net = _random_network(sizes, activation, seed=13)
+    x = _x(sizes, seed=14, n=9)
+    target = torch.randint(0, sizes[-1], (9,), generator=_gen(15))
+    params = list(net.parameters())
+    output, l2 = net.forward_with_l2(x)
+    loss = torch.nn.functional.cross_entropy(output, target) + 0.5 * alpha * l2 / 9
+    expected = torch.autograd.grad(loss, params)
+    for p in params:
+        p.grad = torch.full_like(p, 123.0)  # every gradient must be replaced
+    got = net.loss_and_backward(x, _cross_entropy_and_gradient(target), alpha)
+    assert not got.requires_grad
+    torch.testing.assert_close(got, loss.detach(), rtol=1e-12, atol=1e-12)
+    for p, g in zip(params, expected, strict=True):
+        torch.testing.assert_close(p.grad, g, rtol=1e-10, atol=1e-12)
+
+
+def test_loss_and_backward_skips_frozen_parameters():
+    sizes = (3, 6, 4, 2)
+    net = _random_network(sizes, seed=16)
+    net.phis[1].requires_grad_(False)
+    net.eigenvalues[0].requires_grad_(False)
+    x = _x(sizes, seed=17)
+    target = torch.zeros(7, dtype=torch.long)
+    net.loss_and_backward(x, _cross_entropy_and_gradient(target), 0.1)
+    assert net.phis[1].grad is None and net.eigenvalues[0].grad is None
+    assert net.phis[0].grad is not None and net.eigenvalues[1].grad is not None
+
+
 def test_proximal_step_soft_thresholds_non_output_eigenvalues():
     net = GlobalSpectralNetwork((2, 3, 4, 2), generator=_gen(0))
     values = [

@@ -1,3 +1,4 @@
+import math
 import warnings
 
 import numpy as np
@@ -214,3 +215,25 @@ def test_early_stopping_compacts_and_keeps_a_validated_model():
     assert reg.n_active_parameters_ < full.n_active_parameters_
     assert reg.best_validation_score_ in reg.validation_scores_[full.n_iter_ :]
     assert reg.best_validation_score_ > 0.9
+
+
+def test_compaction_runs_within_its_budget(nonlinear_fit, monkeypatch):
+    from sklearn_spectral import _spectral_nas
+
+    X, y, reg = nonlinear_fit
+    search = reg.n_iter_search_
+    budget = math.ceil(_spectral_nas.COMPACTION_BUDGET * search)
+    # Without early stopping the phase runs exactly its budget.
+    assert 0 < search and reg.n_iter_ == min(search + budget, reg.max_iter)
+    # A tighter budget binds: the compaction stops after exactly its share
+    # of the search's epochs, the search itself unchanged.
+    monkeypatch.setattr(_spectral_nas, "COMPACTION_BUDGET", 0.05)
+    short = _reg().fit(X, y)
+    assert short.n_iter_search_ == search
+    assert short.n_iter_ == search + math.ceil(0.05 * search)
+    np.testing.assert_array_equal(short.loss_curve_[:search], reg.loss_curve_[:search])
+
+
+def test_search_epochs_without_compaction(uncompacted_fit):
+    _, _, reg = uncompacted_fit
+    assert reg.n_iter_search_ == reg.n_iter_

@@ -30,9 +30,19 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .spectral_layer import ACTIVATIONS, soft_threshold_
+from .spectral_layer import ACTIVATIONS, _activation_backward, soft_threshold_
 
 __all__ = ["GlobalSpectralNetwork", "binomial_inverse", "dense_forward", "used_nodes"]
+
+
+def _members(parameters):
+    """The parameters of a ``ParameterList``, in order, as a plain list.
+
+    Iterating a ``ParameterList`` goes through ``__getitem__`` and its index
+    checks for every entry; on the small batches of tabular data that cost
+    about as much as a matmul per list in the training step.
+    """
+    return list(parameters._parameters.values())
 
 
 def binomial_inverse(Phi, B):
@@ -217,11 +227,10 @@ class GlobalSpectralNetwork(nn.Module):
         shape ``(n_{k+1}, n_k)``, built with one broadcast product.
         Differentiable, in the parameters' dtype.
         """
-        # Plain lists: indexing a ParameterList costs ~5 % of a training step.
-        lams = list(self.eigenvalues)
+        lams = _members(self.eigenvalues)
         return [
             phi * (lams[k] - lams[k + 1].unsqueeze(1))
-            for k, phi in enumerate(list(self.phis))
+            for k, phi in enumerate(_members(self.phis))
         ]
 
     def forward(self, x):
@@ -265,17 +274,142 @@ class GlobalSpectralNetwork(nn.Module):
         weights = self.adjacent_blocks()
         l2 = torch.cat([w.reshape(-1) for w in weights]).square().sum()
         readout = weights[-1]
-        for phi in reversed(list(self.phis)[:-1]):
+        for phi in reversed(_members(self.phis)[:-1]):
             readout = readout @ phi  # W_{B+1,j} up to its sign
             l2 = l2 + readout.square().sum()
         return self._propagate(x, weights), l2
+
+    def loss_and_backward(self, x, loss_and_gradient, alpha=0.0):
+        """Loss of a batch, and the gradients of the trainable parameters.
+
+        The forward pass of :meth:`forward` (with the penalty of
+        :meth:`forward_with_l2` when ``alpha > 0``) runs without recording a
+        graph, and the gradients go back through the carry recurrence by
+        hand. With ``g`` the gradient of the pre-activation ``a_{k+1}`` and
+        ``G`` that of the carry ``z_{k+1} = sigma(a_{k+1}) - phi_k z_k``:
+
+        - ``dW_{k+1,k} = g^T z_k + (alpha / n) W_{k+1,k}`` (plus the readout
+          chain's share for the last block), ``db = sum(g)``;
+        - ``dphi_k = dW * (lambda_k - lambda_{k+1}) - G^T z_k``,
+          ``dlambda_k += sum_rows dW * phi_k``,
+          ``dlambda_{k+1} -= sum_cols dW * phi_k``;
+        - the carry's gradient one layer down is ``g W_{k+1,k} - G phi_k``,
+          and ``g = sigma'(a) * G`` for a hidden layer;
+        - the readout blocks ``R_j = R_{j+1} phi_j`` of the penalty go back
+          along the same chain (``dphi_j += R_{j+1}^T S_j``,
+          ``S_{j+1} = (alpha / n) R_{j+1} + S_j phi_j^T``).
+
+        Equal to autograd through :meth:`forward_with_l2` up to float
+        rounding (tested for every activation and depth), with fewer tensor
+        operations: on the small batches of tabular data autograd's
+        bookkeeping costs more than the arithmetic
+        (``benchmarks/bench_nas_cost.py`` has the times per epoch).
+        :class:`~sklearn_spectral._training.Trainer` uses this method when a
+        module has it.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_rows, n_1)
+            The batch.
+        loss_and_gradient : callable
+            ``loss_and_gradient(output)`` returning the mean loss of the batch
+            and its gradient with respect to ``output`` (same shape).
+        alpha : float, default=0.0
+            L2 strength: the loss includes ``0.5 * alpha * l2 / n`` with the
+            ``l2`` of :meth:`forward_with_l2`, as in ``Trainer``.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The batch loss (a detached scalar). The ``grad`` of every
+            trainable parameter is replaced by its gradient.
+        """
+        phis, lams = _members(self.phis), _members(self.eigenvalues)
+        biases = _members(self.biases)
+        activation = self.activation
+        act = ACTIVATIONS[activation]
+        last = len(phis) - 1
+        n = x.shape[0]
+        c = alpha / n
+        with torch.no_grad():
+            diffs, weights, carries, hidden = [], [], [], []
+            z = x
+            for k, (phi, b) in enumerate(zip(phis, biases, strict=True)):
+                diff = lams[k] - lams[k + 1].unsqueeze(1)
+                w = phi * diff
+                diffs.append(diff)
+                weights.append(w)
+                carries.append(z)
+                a = torch.addmm(b, z, w.t())
+                if k == last:
+                    break
+                h = act(a)
+                hidden.append(h)
+                z = torch.addmm(h, z, phi.t(), alpha=-1)
+            loss, g = loss_and_gradient(a)
+            loss = loss.detach()
+            d_last = None  # the readout chain's gradient of W_{B+1,B}
+            if alpha:
+                l2 = sum(torch.dot(v, v) for v in (w.reshape(-1) for w in weights))
+                readouts = [weights[-1]]  # R_{B-1}, R_{B-2}, ..., R_0
+                for phi in reversed(phis[:-1]):
+                    readouts.append(readouts[-1] @ phi)
+                    r = readouts[-1].reshape(-1)
+                    l2 = l2 + torch.dot(r, r)
+                loss = torch.add(loss, l2, alpha=0.5 * c)
+                readouts.reverse()  # readouts[j] = R_j
+                d_phis_readout = [None] * len(phis)
+                s = None
+                for j in range(last):  # S_j, then the share of phi_j
+                    s = (
+                        readouts[j] * c
+                        if s is None
+                        else torch.addmm(readouts[j], s, phis[j - 1].t(), beta=c)
+                    )
+                    d_phis_readout[j] = readouts[j + 1].t() @ s
+                if last:
+                    d_last = s @ phis[last - 1].t()
+            d_lams = [None] * len(lams)
+            carry_grad = None  # G, the gradient of z_{k+1}
+            for k in range(last, -1, -1):
+                phi, bias = phis[k], biases[k]
+                w, z = weights[k], carries[k]
+                if k < last:
+                    g = _activation_backward(activation, hidden[k], carry_grad)
+                d_weight = torch.addmm(w, g.t(), z, beta=c) if alpha else g.t() @ z
+                if k == last and d_last is not None:
+                    d_weight = d_weight + d_last
+                if phi.requires_grad:
+                    d_phi = d_weight * diffs[k]
+                    if carry_grad is not None:
+                        d_phi = torch.addmm(d_phi, carry_grad.t(), z, alpha=-1)
+                    if alpha and k < last:
+                        d_phi = d_phi + d_phis_readout[k]
+                    phi.grad = d_phi
+                d_in = torch.linalg.vecdot(d_weight, phi, dim=0)
+                d_out = torch.linalg.vecdot(d_weight, phi, dim=1)
+                d_lams[k] = d_in if d_lams[k] is None else d_lams[k] + d_in
+                d_lams[k + 1] = (
+                    d_out.neg_() if d_lams[k + 1] is None else d_lams[k + 1] - d_out
+                )
+                if bias.requires_grad:
+                    bias.grad = g.sum(0)
+                if k > 0:
+                    down = g @ w
+                    if carry_grad is not None:
+                        down = torch.addmm(down, carry_grad, phi, alpha=-1)
+                    carry_grad = down
+            for lam, d in zip(lams, d_lams, strict=True):
+                if lam.requires_grad:
+                    lam.grad = d
+        return loss
 
     def _propagate(self, x, weights):
         act = ACTIVATIONS[self.activation]
         last = self.n_blocks - 1
         z = x
         for k, (phi, w, b) in enumerate(
-            zip(list(self.phis), weights, list(self.biases), strict=True)
+            zip(_members(self.phis), weights, _members(self.biases), strict=True)
         ):
             a = F.linear(z, w, b)
             if k == last:
@@ -360,7 +494,7 @@ class GlobalSpectralNetwork(nn.Module):
         ``threshold = lr * eigenvalue_l1`` (proximal gradient for an L1
         penalty; it gives exact zeros, which Adam + L1 never does).
         """
-        soft_threshold_(list(self.eigenvalues)[:-1], threshold)
+        soft_threshold_(_members(self.eigenvalues)[:-1], threshold)
 
     def node_group_sums(self, values):
         """Sum of ``values`` over every input and hidden node's eigenvector entries.
@@ -395,7 +529,10 @@ class GlobalSpectralNetwork(nn.Module):
         See :meth:`node_group_sums`; ``sum_r norms[k][r]`` is the group-L1
         penalty the ``node_l1`` option of the NAS estimators minimizes.
         """
-        return [s.sqrt() for s in self.node_group_sums(p.square() for p in self.phis)]
+        return [
+            s.sqrt()
+            for s in self.node_group_sums(p.square() for p in _members(self.phis))
+        ]
 
     @torch.no_grad()
     def node_group_threshold_(self, thresholds):
@@ -416,11 +553,9 @@ class GlobalSpectralNetwork(nn.Module):
             number for the layer.
         """
         norms = self.node_group_norms()
-        phis = list(self.phis)
+        phis = _members(self.phis)
         for k, (norm, t) in enumerate(zip(norms, thresholds, strict=True)):
-            scale = (1 - t / norm.clamp(min=torch.finfo(norm.dtype).tiny)).clamp_(
-                min=0
-            )
+            scale = (1 - t / norm.clamp(min=torch.finfo(norm.dtype).tiny)).clamp_(min=0)
             phis[k].mul_(scale)
             if k:
                 phis[k - 1].mul_(scale.unsqueeze(1))
