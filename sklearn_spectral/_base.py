@@ -6,10 +6,12 @@ the CPU. Subclasses provide the network (``_build_module``) and, through the
 classifier and regressor bases below, the task: loss, output link and scoring.
 """
 
+import math
 import types
 from abc import abstractmethod
 from contextlib import contextmanager
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
@@ -342,13 +344,14 @@ class BaseTorchEstimator(BaseEstimator):
         if sp.issparse(X):
             X = X.toarray()  # the network is dense
         self._hidden_sizes()
-        y = self._encode_targets(y, warm)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, ensure_non_negative=True
             )
             if not sample_weight.any():
                 raise ValueError("sample_weight must contain a non-zero weight.")
+        y = self._encode_targets(y, warm, sample_weight)
+        if sample_weight is not None:
             # Mean 1; dividing by the largest first keeps the sum finite and
             # the ratio of tiny weights (1e-320) representable.
             sample_weight = sample_weight / sample_weight.max()
@@ -365,33 +368,39 @@ class BaseTorchEstimator(BaseEstimator):
             )
 
         X_val = y_val = sw_val = None
+        X_all, y_all, sw_all = X, y, sample_weight
         if self.early_stopping:
-            stratify = y if isinstance(self, ClassifierMixin) else None
-            arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
-            split = train_test_split(
-                *arrays,
-                test_size=self.validation_fraction,
-                random_state=rng,
-                stratify=stratify,
+            (X, y, sample_weight), (X_val, y_val, sw_val) = self._split(
+                X, y, sample_weight, self.validation_fraction, rng
             )
-            X, X_val, y, y_val = split[:4]
-            if sample_weight is not None:
-                sample_weight, sw_val = split[4:]
             if X_val.shape[0] < 2:
                 raise ValueError(
                     "The validation set is too small. Increase 'validation_fraction' "
                     "or the size of your dataset."
                 )
+        held_out = None
+        if not self.early_stopping and self._callback_holdout():
+            # Rows the callbacks decide on and training does not see until
+            # they give them back.
+            (X, y, sample_weight), held_out = self._split(
+                X, y, sample_weight, self._callback_holdout(), rng
+            )
 
         def tensor(a, dtype=torch.float32):
             return None if a is None else torch.tensor(a, dtype=dtype, device=device)
 
         target_dtype = self._target_dtype()
-        X, y, sample_weight = tensor(X), tensor(y, target_dtype), tensor(sample_weight)
-        X_val, y_val, sw_val = (
-            tensor(X_val),
-            tensor(y_val, target_dtype),
-            tensor(sw_val),
+
+        def tensors(X, y, w):
+            return tensor(X), tensor(y, target_dtype), tensor(w)
+
+        X, y, sample_weight = tensors(X, y, sample_weight)
+        X_val, y_val, sw_val = tensors(X_val, y_val, sw_val)
+        data = SimpleNamespace(
+            train=(X, y, sample_weight),
+            validation=None if X_val is None else (X_val, y_val, sw_val),
+            held_out=None if held_out is None else tensors(*held_out),
+            all=None if held_out is None else tensors(X_all, y_all, sw_all),
         )
         batch_size = (
             min(200, X.shape[0]) if self.batch_size == "auto" else self.batch_size
@@ -409,7 +418,7 @@ class BaseTorchEstimator(BaseEstimator):
             n_iter_no_change=self.n_iter_no_change,
             shuffle=self.shuffle,
             generator=torch_generator(rng),
-            callbacks=self._callbacks(X, y, torch_generator(rng)),
+            callbacks=self._callbacks(data, torch_generator(rng)),
             step_callbacks=self._step_callbacks(),
             verbose=bool(self.verbose),
             keep_initial_state=warm,
@@ -419,6 +428,7 @@ class BaseTorchEstimator(BaseEstimator):
                 trainer.fit(X, y, sample_weight, X_val, y_val, sw_val)
             except FloatingPointError as exc:
                 raise DivergenceError(str(exc)) from exc
+            self._finish_training(trainer)
         self.module_ = copy_module(trainer.module, "cpu", torch.float64).eval()
         # warm_start continues the counters, as MLPClassifier does.
         self.n_iter_ = trainer.n_iter + (self.n_iter_ if warm else 0)
@@ -451,13 +461,43 @@ class BaseTorchEstimator(BaseEstimator):
         """Apply the current parameters to a module continued by ``warm_start``."""
         return module
 
-    def _callbacks(self, X, y, generator):
+    def _split(self, X, y, sample_weight, fraction, rng):
+        """``(X, y, sample_weight)`` of the kept and of the held-out rows,
+        stratified for classifiers where every class has two rows."""
+        arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
+        stratify = None
+        if isinstance(self, ClassifierMixin):
+            counts = np.unique(y, return_counts=True)[1]
+            n_held = math.ceil(fraction * len(y))
+            if counts.min() >= 2 and len(counts) <= min(n_held, len(y) - n_held):
+                stratify = y
+        split = train_test_split(
+            *arrays, test_size=fraction, random_state=rng, stratify=stratify
+        )
+        kept, held = split[0::2], split[1::2]
+        if sample_weight is None:
+            kept, held = kept + [None], held + [None]
+        return tuple(kept), tuple(held)
+
+    def _callback_holdout(self):
+        """Share of the rows to hold out for the callbacks' decisions when
+        there is no validation set (0: none)."""
+        return 0.0
+
+    def _callbacks(self, data, generator):
         """Per-epoch hooks given to the trainer (growth, pruning).
 
-        ``X`` and ``y`` are the training tensors on the training device and
-        ``generator`` a seeded CPU ``torch.Generator`` for their randomness.
+        ``data`` holds the tensors on the training device: ``train``,
+        ``validation`` (or ``None``), ``held_out`` (rows held out for the
+        callbacks, see :meth:`_callback_holdout`, or ``None``) and ``all``
+        (every row, when some are held out), each ``(X, y, sample_weight)``;
+        ``generator`` is a seeded CPU ``torch.Generator`` for their
+        randomness.
         """
         return ()
+
+    def _finish_training(self, trainer):
+        """Called when the trainer has stopped, before the model is kept."""
 
     def _step_callbacks(self):
         """Hooks run after every optimizer step (proximal steps)."""
@@ -528,7 +568,7 @@ class TorchClassifierMixin(ClassifierMixin):
     def _target_dtype(self):
         return torch.float32 if len(self.classes_) == 2 else torch.int64
 
-    def _encode_targets(self, y, warm):
+    def _encode_targets(self, y, warm, sample_weight=None):
         try:
             check_classification_targets(y)
             encoder = LabelEncoder().fit(y)
@@ -674,7 +714,7 @@ class TorchRegressorMixin(RegressorMixin):
     def _target_dtype(self):
         return torch.float32
 
-    def _encode_targets(self, y, warm):
+    def _encode_targets(self, y, warm, sample_weight=None):
         y = np.asarray(y, dtype=np.float64)
         ndim = y.ndim
         y = y.reshape(len(y), -1)
@@ -687,12 +727,19 @@ class TorchRegressorMixin(RegressorMixin):
         else:
             self._y_ndim = ndim
             self.n_outputs_ = y.shape[1]
-            # Mean and std of y / max|y|, so that huge targets (1e200) do not
-            # overflow their squares, nor tiny ones (1e-300) underflow.
-            unit = np.abs(y).max(axis=0)
+            # Weighted mean and std of y / max|y| over the rows that count
+            # (weight > 0): a row of weight 0 changes nothing, and huge
+            # targets (1e200) do not overflow their squares, nor tiny ones
+            # (1e-300) underflow.
+            w = np.ones(len(y)) if sample_weight is None else sample_weight
+            counted = y[w > 0]
+            unit = np.abs(counted).max(axis=0)
             unit = np.where(unit > 0, unit, 1.0)
-            self._y_mean = (y / unit).mean(axis=0) * unit
-            scale = (y / unit).std(axis=0) * unit
+            w = w[w > 0] / w.max()
+            mean = np.average(counted / unit, axis=0, weights=w)
+            var = np.average((counted / unit - mean) ** 2, axis=0, weights=w)
+            self._y_mean = mean * unit
+            scale = np.sqrt(var) * unit
             self._y_scale = np.where(scale > 0, scale, 1.0)
         # Divided first: y - mean may overflow where y / scale does not.
         return y / self._y_scale - self._y_mean / self._y_scale

@@ -364,7 +364,7 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
             hidden_eigenvalue_init=self.hidden_eigenvalue_init,
         )
 
-    def _callbacks(self, X, y, generator):
+    def _callbacks(self, data, generator):
         self._compaction = _NodeCompaction(self.node_l1, budget=COMPACTION_BUDGET)
         return (self._compaction,)
 

@@ -160,6 +160,8 @@ class Trainer:
         Epochs run, as seen by callbacks during :meth:`fit`.
     stop_reason : str
         Why training stopped.
+    interrupted : bool
+        Whether a ``KeyboardInterrupt`` stopped training.
     """
 
     def __init__(
@@ -207,6 +209,7 @@ class Trainer:
         self.n_iter = 0
         self.stop_training = False
         self.stop_reason = ""
+        self.interrupted = False
 
     @property
     def epoch(self):
@@ -219,6 +222,21 @@ class Trainer:
         if self._best_state is not None:
             self._best_state = _clone_state(self.module)
             self.best_validation_score = None
+
+    def set_training_data(self, X, y, sample_weight=None):
+        """Train on other rows from the next epoch on (a callback that held
+        rows out for its own decisions gives them back). The training loss
+        of the new rows starts its stopping rule afresh."""
+        self._train_data = (X, y, sample_weight)
+        self.best_loss = math.inf
+        self._no_improvement = 0
+
+    def replace_module(self, module):
+        """Continue with ``module`` (a callback restoring an earlier network,
+        possibly of another shape), with a new optimizer."""
+        self.module = module
+        self.optimizer = make_adam(module.parameters(), self.learning_rate_init)
+        self.reset_best()
 
     def _batch_loss(self, X, y, w):
         if self.alpha:
@@ -297,6 +315,7 @@ class Trainer:
             with a :class:`~sklearn.exceptions.ConvergenceWarning`.
         """
         early_stopping = X_val is not None
+        self._train_data = (X, y, sample_weight)
         self._best_state = _clone_state(self.module) if early_stopping else None
         self._last_good_state = None
         self._snapshot_shapes = self._snapshot_module = None
@@ -307,7 +326,7 @@ class Trainer:
         self.progress = _Progress(self.verbose, self.max_iter)
         try:
             try:
-                self._epochs(X, y, sample_weight, X_val, y_val, sample_weight_val)
+                self._epochs(X_val, y_val, sample_weight_val)
             except KeyboardInterrupt:
                 if self._last_good_state is None:
                     raise  # no complete epoch: nothing worth keeping
@@ -318,11 +337,11 @@ class Trainer:
             self.progress.close()
         return self
 
-    def _epochs(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
+    def _epochs(self, X_val, y_val, sample_weight_val):
         early_stopping = X_val is not None
-        no_improvement = 0
+        self._no_improvement = 0
         for _ in range(self.max_iter):
-            loss = self._run_epoch(X, y, sample_weight) + self._penalty()
+            loss = self._run_epoch(*self._train_data) + self._penalty()
             if not math.isfinite(loss):
                 self._diverged(loss)
                 break
@@ -337,15 +356,10 @@ class Trainer:
                     self._best_state = _clone_state(self.module)
             validation_decides = early_stopping and not self._new_phase
             if validation_decides:
-                if best is not None and score < best + self.tol:
-                    no_improvement += 1
-                else:
-                    no_improvement = 0
+                improved = best is None or score >= best + self.tol
             else:
-                if loss > self.best_loss - self.tol:
-                    no_improvement += 1
-                else:
-                    no_improvement = 0
+                improved = loss <= self.best_loss - self.tol
+            self._no_improvement = 0 if improved else self._no_improvement + 1
             self.best_loss = min(self.best_loss, loss)
             score = self.validation_scores[-1] if early_stopping else None
             self.progress.epoch(self.n_iter, loss, score, self.module)
@@ -355,9 +369,9 @@ class Trainer:
             if self.stop_training:
                 self.stop_reason = self.stop_reason or "stopped by a callback"
                 break
-            if no_improvement > self.n_iter_no_change:
+            if self._no_improvement > self.n_iter_no_change:
                 if self._next_phase():
-                    no_improvement = 0
+                    self._no_improvement = 0
                     continue
                 what = "Validation score" if validation_decides else "Training loss"
                 self.stop_reason = (
@@ -445,6 +459,7 @@ class Trainer:
             kept = f"the model of epoch {self.n_iter}"
         else:
             kept = "the model training started from"
+        self.interrupted = True
         self.stop_reason = (
             f"Training interrupted by the user (KeyboardInterrupt) during epoch "
             f"{epoch}; {kept} is kept."

@@ -188,6 +188,10 @@ class GrowthHistoryDisplay:
         ``growth_history_`` of a fitted growing estimator.
     loss_curve : list of float
         ``loss_curve_`` of the same estimator.
+    hidden_layer_sizes : tuple of int, default=None
+        The fitted widths (``hidden_layer_sizes_``): when growth put back an
+        earlier network or a linear model replaced it, the width line ends
+        with a step to them at the last epoch.
 
     Attributes
     ----------
@@ -199,15 +203,20 @@ class GrowthHistoryDisplay:
     figure_ : matplotlib Figure
     """
 
-    def __init__(self, growth_history, loss_curve):
+    def __init__(self, growth_history, loss_curve, hidden_layer_sizes=None):
         self.growth_history = growth_history
         self.loss_curve = loss_curve
+        self.hidden_layer_sizes = hidden_layer_sizes
 
     @classmethod
     def from_estimator(cls, estimator, *, axes=None):
         """History of a fitted GrowingMLPClassifier / GrowingMLPRegressor."""
         check_is_fitted(estimator)
-        return cls(estimator.growth_history_, estimator.loss_curve_).plot(axes=axes)
+        return cls(
+            estimator.growth_history_,
+            estimator.loss_curve_,
+            estimator.hidden_layer_sizes_,
+        ).plot(axes=axes)
 
     def plot(self, axes=None):
         """Draw both panels; returns ``self``."""
@@ -221,6 +230,9 @@ class GrowthHistoryDisplay:
         start = history[0]["hidden_layer_sizes"] if history else ()
         epochs = [0] + [h["epoch"] for h in history]
         widths = [sum(start)] + [sum(h["hidden_layer_sizes"]) for h in history]
+        if self.hidden_layer_sizes is not None:
+            epochs.append(max(len(self.loss_curve), epochs[-1]))
+            widths.append(sum(self.hidden_layer_sizes))
         (self.width_line_,) = left.step(epochs, widths, where="post", color="C0")
         left.set_xlabel("epoch")
         left.set_ylabel("hidden neurons", color="C0")

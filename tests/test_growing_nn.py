@@ -459,3 +459,71 @@ def test_known_s2_and_its_inverse_sqrt_give_the_same_proposal():
     b = propose_growth(reused, s2_inverse_sqrt=inverse_sqrt(full.S2))
     torch.testing.assert_close(a.fan_in, b.fan_in)
     torch.testing.assert_close(a.singular_values, b.singular_values)
+
+
+def weighted_half_mse(output, target, sample_weight):
+    per_row = 0.5 * (output - target).square().sum(dim=1)
+    return (per_row * sample_weight).mean()
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_rows_of_weight_zero_change_no_growth_statistic(activation):
+    net = _net([4, 3, 2], activation)
+    X, y = _randn(30, 4, seed=1), _randn(30, 2, seed=2)
+    w = torch.rand(30, generator=_gen(3), dtype=torch.float64)
+    w[::3] = 0.0
+    y_bad = y.clone()
+    y_bad[::3] = 1e6  # an outlier of weight 0 must not matter
+    kept = w > 0
+    a = growth_statistics(
+        net, 0, X, y_bad, weighted_half_mse, sample_weight=w, chunk_size=7
+    )
+    b = growth_statistics(
+        net, 0, X[kept], y[kept], weighted_half_mse, sample_weight=w[kept]
+    )
+    for name in ("S1", "M", "S2", "M2", "C"):
+        torch.testing.assert_close(getattr(a, name), getattr(b, name))
+    assert a.loss == pytest.approx(b.loss)
+    # Uniform weights are the unweighted statistics.
+    c = growth_statistics(
+        net, 0, X, y, weighted_half_mse, sample_weight=torch.full((30,), 2.0)
+    )
+    d = growth_statistics(net, 0, X, y, half_mse)
+    torch.testing.assert_close(c.M2, d.M2)
+    torch.testing.assert_close(c.S2, d.S2)
+
+
+def test_held_out_gains_on_the_same_rows_are_the_squared_singular_values():
+    net = _net([5, 3, 3], "tanh")
+    X, y = _randn(50, 5, seed=4), _randn(50, 3, seed=5)
+    stats = growth_statistics(net, 0, X, y, half_mse)
+    proposal = propose_growth(stats)
+    lam = proposal.singular_values[: proposal.n_neurons]
+    torch.testing.assert_close(proposal.held_out_gains(stats), lam.square())
+    # Other rows give other gains, and select() keeps gains and lambdas paired.
+    other = growth_statistics(net, 0, _randn(50, 5, seed=6), y, half_mse)
+    gains = proposal.held_out_gains(other)
+    assert not torch.allclose(gains, lam.square())
+    picked = proposal.select([2, 0])
+    torch.testing.assert_close(picked.held_out_gains(other), gains[[2, 0]])
+    assert picked.neuron_gain == pytest.approx(float(lam[2] ** 2 + lam[0] ** 2))
+
+
+@pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "elu"])
+@pytest.mark.parametrize("n_hidden", [1, 3])
+def test_from_linear_holds_the_affine_map_on_the_rows(activation, n_hidden):
+    X = 5 * _randn(200, 6, seed=7) + 3.0
+    W, b = _randn(4, 6, seed=8), _randn(4, seed=9)
+    net = GrowingMLP.from_linear(W, b, X, n_hidden=n_hidden, activation=activation)
+    assert net.hidden_sizes == [4] * n_hidden
+    with torch.no_grad():
+        out = net.double()(X)
+    expected = X @ W.T + b
+    # exact up to float32 storage of the weights; tanh to its linear range
+    rtol = 1e-3 if activation == "tanh" else 1e-5
+    torch.testing.assert_close(out, expected, rtol=rtol, atol=rtol * 10)
+    state = torch.random.get_rng_state()
+    GrowingMLP.from_linear(W, b, X)
+    assert torch.equal(state, torch.random.get_rng_state())
+    with pytest.raises(ValueError, match="linear range"):
+        GrowingMLP.from_linear(W, b, X, activation="logistic")

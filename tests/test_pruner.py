@@ -167,3 +167,49 @@ def test_pickle_round_trip(iris):
     pruner = SpectralPruner(_net(), prune_fraction=0.5).fit(X, y)
     clone = pickle.loads(pickle.dumps(pruner))
     np.testing.assert_array_equal(clone.transform(X), pruner.transform(X))
+
+
+def _noise_features(n=400, seed=0):
+    # 4 informative features and 16 of noise: many hidden nodes are not needed.
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 20))
+    y = (X[:, 0] + X[:, 1] * X[:, 2] - X[:, 3] > 0).astype(int)
+    return X, y
+
+
+def test_default_pruner_stays_within_its_tolerance_of_the_unpruned_net():
+    X, y = _noise_features()
+    X_test, y_test = _noise_features(2000, seed=1)
+    pruner = SpectralPruner(random_state=0).fit(X, y)
+    inner = pruner.unpruned_estimator_
+    assert inner.get_params()["eigenvalue_l1"] > 0  # eigenvalues rank the nodes
+    assert pruner.score_drop_ <= pruner.max_score_drop
+    assert pruner.prune_fraction_ > 0  # it did remove nodes
+    assert sum(pruner.hidden_layer_sizes_) < sum(pruner.original_hidden_layer_sizes_)
+    assert pruner.score(X_test, y_test) >= inner.score(X_test, y_test) - 0.01
+    # The default network is seeded by random_state.
+    again = SpectralPruner(random_state=0).fit(X, y)
+    np.testing.assert_array_equal(again.predict(X_test), pruner.predict(X_test))
+
+
+def test_a_forced_fraction_that_costs_more_than_the_tolerance_warns(iris):
+    X, y = iris
+    with pytest.warns(UserWarning, match="max_score_drop"):
+        pruner = SpectralPruner(_net(), prune_fraction=0.95).fit(X, y)
+    assert pruner.score_drop_ > pruner.max_score_drop
+    assert pruner.prune_fraction_ == 0.95
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        auto = SpectralPruner(_net()).fit(X, y)
+    assert auto.prune_fraction_ < 0.95
+    assert auto.score_drop_ <= auto.max_score_drop
+
+
+def test_an_estimator_it_cannot_prune_fails_before_training():
+    class Refuses(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            raise AssertionError("must not be trained")
+
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(TypeError, match="SpectralMLPClassifier.*got Refuses"):
+        SpectralPruner(Refuses()).fit(X, y)

@@ -13,14 +13,15 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_spectral import GrowingMLPRegressor
 from sklearn_spectral import _growing_mlp as growing_module
 from sklearn_spectral._training import Trainer
 
-from ._estimators import cheap_instances
+from ._estimators import cheap_instances, supervised_instances
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,8 +106,12 @@ def test_interrupt_keeps_the_last_complete_epoch(estimator, monkeypatch):
     fitted = getattr(est, "unpruned_estimator_", est)
     assert fitted.n_iter_ == 3
     if not hasattr(estimator, "estimator"):
-        # The kept model is exactly the one a 3-epoch fit gives.
+        # The kept model is exactly the one a 3-epoch fit gives (without the
+        # end-of-fit decisions of growth, which an interrupt skips).
         monkeypatch.undo()
+        monkeypatch.setattr(
+            growing_module._Growth, "finish", lambda self, trainer: None
+        )
         three = _fit(clone(estimator).set_params(max_iter=3), X, y)
         _assert_identical(outputs, _outputs(three, X))
 
@@ -131,6 +136,8 @@ def test_interrupt_during_a_growth_step_goes_back_to_the_last_epoch(where, monke
     assert est.growth_history_ == [] and est.growth_stop_reason_ == ""
     assert est.hidden_layer_sizes_ == est.initial_hidden_layer_sizes
     monkeypatch.undo()
+    # (the 4-epoch fit without the end-of-fit decisions an interrupt skips)
+    monkeypatch.setattr(growing_module._Growth, "finish", lambda self, trainer: None)
     four = _fit(clone(est).set_params(max_iter=4), X, y)
     np.testing.assert_array_equal(est.predict(X), four.predict(X))
 
@@ -496,3 +503,28 @@ def test_growth_statistics_memory_does_not_grow_with_the_rows():
     small = _json_from_a_process(_STATISTICS_MEMORY, 25_000)
     large = _json_from_a_process(_STATISTICS_MEMORY, 200_000)
     assert large["extra"] - small["extra"] < 10 * 2**20, (small, large)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [e for e in supervised_instances() if is_regressor(e)],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_zero_weight_outlier_leaves_the_regressor_fit_unchanged(estimator):
+    # One row of weight 0 whose y is 0 or 1e6: y's standardization, the loss,
+    # the growth statistics and the held-out decisions must all ignore its
+    # value (before, y = 1e6 took the training R^2 from 0.99 to -1e7).
+    X, y = make_regression(200, 5, noise=1.0, random_state=0)
+    X_out = np.vstack([X, np.zeros((1, 5))])
+    weight = np.append(np.ones(200), 0.0)
+    est = clone(estimator)
+    if "max_iter" in est.get_params():
+        est.set_params(max_iter=200)
+    fits = [
+        clone(est).fit(X_out, np.append(y, extra), sample_weight=weight)
+        for extra in (0.0, 1e6)
+    ]
+    assert fits[0].score(X, y) > 0.9
+    np.testing.assert_allclose(
+        fits[1].predict(X), fits[0].predict(X), atol=1e-6 * y.std()
+    )

@@ -161,6 +161,68 @@ class GrowingMLP(nn.Module):
             layers.append(_make_linear(weight, bias))
         self.layers = nn.ModuleList(layers)
 
+    @classmethod
+    def from_linear(cls, weight, bias, X, *, n_hidden=1, activation="relu"):
+        """The network that computes the affine map ``X @ weight.T + bias``.
+
+        Each hidden layer has one unit per output, kept in the linear range of
+        its activation on the rows ``X``: for ``"relu"`` and ``"elu"`` a bias
+        shift makes every pre-activation positive on ``X`` (with as much
+        room again below the smallest one), so the map is exact there;
+        ``"identity"`` is exact everywhere; ``"tanh"`` scales the
+        pre-activations into ``[-0.01, 0.01]``, where it is linear to a
+        relative ``1e-4``. A linear model thus becomes a growing network of
+        the smallest width that holds it.
+
+        Parameters
+        ----------
+        weight : torch.Tensor of shape (n_outputs, n_features)
+        bias : torch.Tensor of shape (n_outputs,)
+        X : torch.Tensor of shape (n_samples, n_features)
+            Rows on which the map must be exact.
+        n_hidden : int, default=1
+            Number of hidden layers.
+        activation : {"identity", "tanh", "relu", "elu"}, default="relu"
+
+        Returns
+        -------
+        GrowingMLP
+
+        Examples
+        --------
+        >>> import torch
+        >>> X = torch.randn(20, 3, generator=torch.Generator().manual_seed(0))
+        >>> W, b = torch.tensor([[1.0, -2.0, 0.5]]), torch.tensor([0.3])
+        >>> net = GrowingMLP.from_linear(W, b, X)
+        >>> net.hidden_sizes
+        [1]
+        >>> bool(torch.allclose(net(X), X @ W.T + b, atol=1e-5))
+        True
+        """
+        if activation not in ("identity", "tanh", "relu", "elu"):
+            raise ValueError(
+                f"no linear range to hold a linear map for activation {activation!r}"
+            )
+        weight = torch.as_tensor(weight, dtype=torch.float64)
+        bias = torch.as_tensor(bias, dtype=torch.float64)
+        z = torch.as_tensor(X, dtype=torch.float64) @ weight.T
+        n_out = weight.shape[0]
+        eye = torch.eye(n_out, dtype=torch.float64)
+        scale, shift = 1.0, torch.zeros(n_out, dtype=torch.float64)
+        if activation in ("relu", "elu"):
+            low, high = z.min(dim=0).values, z.max(dim=0).values
+            shift = high - 2 * low + 1.0  # z + shift >= 1 + (high - low) on X
+        elif activation == "tanh":
+            scale = 0.01 / max(float(z.abs().max()), 1e-12)
+        layers = [_make_linear(scale * weight, scale * shift)]
+        layers += [_make_linear(eye, 0 * shift) for _ in range(n_hidden - 1)]
+        layers.append(_make_linear(eye / scale, bias - shift))
+        sizes = [weight.shape[1], *[n_out] * n_hidden, n_out]
+        # (its own generator: the global RNG is left alone)
+        net = cls(sizes, activation=activation, generator=torch.Generator())
+        net.layers = nn.ModuleList(layer.to(torch.float32) for layer in layers)
+        return net
+
     @property
     def hidden_sizes(self):
         """Widths of the hidden layers."""
@@ -262,13 +324,29 @@ def _prefix(module, h, x):
     return x, hidden, module.layers[h + 1](hidden)
 
 
-def _as_inputs(module, X, y):
+def _as_inputs(module, X, y, sample_weight=None):
     weight = module.layers[0].weight
     X = torch.as_tensor(X).to(dtype=weight.dtype, device=weight.device)
     y = torch.as_tensor(y).to(device=weight.device)
     if X.shape[0] == 0 or X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y need the same number (> 0) of rows, got {X.shape}")
-    return X, y
+    if sample_weight is not None:
+        sample_weight = torch.as_tensor(sample_weight).to(weight)
+        if sample_weight.shape != (X.shape[0],) or not sample_weight.sum() > 0:
+            raise ValueError(
+                "sample_weight needs one non-negative weight per row and a "
+                f"positive sum, got shape {tuple(sample_weight.shape)}"
+            )
+        # Mean 1 over these rows: mean(w * loss) is then the weighted mean.
+        sample_weight = sample_weight * (X.shape[0] / sample_weight.sum())
+    return X, y, sample_weight
+
+
+def _loss(loss_fn, output, y, sample_weight):
+    """``loss_fn`` of the rows, weighted when ``sample_weight`` is given."""
+    if sample_weight is None:
+        return loss_fn(output, y)
+    return loss_fn(output, y, sample_weight)
 
 
 @dataclass(frozen=True)
@@ -299,7 +377,17 @@ class GrowthStatistics:
     activation: str
 
 
-def growth_statistics(module, hidden_index, X, y, loss_fn, *, chunk_size=4096, S2=None):
+def growth_statistics(
+    module,
+    hidden_index,
+    X,
+    y,
+    loss_fn,
+    *,
+    chunk_size=4096,
+    S2=None,
+    sample_weight=None,
+):
     """Collect the TINY statistics of hidden layer ``hidden_index`` in one pass.
 
     Parameters
@@ -325,6 +413,11 @@ def growth_statistics(module, hidden_index, X, y, loss_fn, *, chunk_size=4096, S
         for hidden layer 0 it is the covariance of the inputs, which does not
         change between growth steps on the same rows (on MNIST-5k, 785 x 785
         and the dearest part of a step).
+    sample_weight : torch.Tensor of shape (n,), optional
+        Row weights. The moments become weighted means (a row of weight 0
+        changes nothing) and ``loss_fn`` is called as
+        ``loss_fn(output, target, sample_weight)``, returning the mean over
+        the rows of ``sample_weight_i * loss_i``.
 
     Returns
     -------
@@ -341,7 +434,7 @@ def growth_statistics(module, hidden_index, X, y, loss_fn, *, chunk_size=4096, S
     (torch.Size([2, 2]), torch.Size([2, 2]), torch.Size([4, 4]), torch.Size([4, 2]))
     """
     h = module._check_hidden_index(hidden_index)
-    X, y = _as_inputs(module, X, y)
+    X, y, w = _as_inputs(module, X, y, sample_weight)
     n = X.shape[0]
     d2 = module.layers[h].in_features + 1
     d1 = module.layers[h].out_features + 1
@@ -353,22 +446,28 @@ def growth_statistics(module, hidden_index, X, y, loss_fn, *, chunk_size=4096, S
     C = torch.zeros(d2, d1, **f64)
     loss_sum = 0.0
     for start in range(0, n, chunk_size):
-        xb, yb = X[start : start + chunk_size], y[start : start + chunk_size]
+        rows = slice(start, start + chunk_size)
+        xb, yb = X[rows], y[rows]
+        wb = None if w is None else w[rows]
         with torch.no_grad():
             z, hidden, a = _prefix(module, h, xb)
         a = a.detach().requires_grad_(True)
         with torch.enable_grad():
-            loss = loss_fn(_forward_from(module, h + 1, a), yb) * xb.shape[0]
+            # Sum over the rows: g is the per-row gradient (times its weight).
+            loss = _loss(loss_fn, _forward_from(module, h + 1, a), yb, wb)
+            loss = loss * xb.shape[0]
             (g,) = torch.autograd.grad(loss, a)
         b2 = _with_ones(z).to(torch.float64)
         b1 = _with_ones(hidden).to(torch.float64)
         g = g.to(torch.float64)
-        S1 += b1.T @ b1
+        # Weighted rows for the moments that g does not already weight.
+        b2w, b1w = (b2, b1) if wb is None else (b2 * wb[:, None], b1 * wb[:, None])
+        S1 += b1w.T @ b1
         M += b1.T @ g
         if known_S2 is None:
-            S2 += b2.T @ b2
+            S2 += b2w.T @ b2
         M2 += b2.T @ g
-        C += b2.T @ b1
+        C += b2w.T @ b1
         loss_sum += float(loss.detach())
     return GrowthStatistics(
         S1=S1 / n,
@@ -440,6 +539,35 @@ class GrowthProposal:
             fan_out=self.fan_out[:, :k],
             neuron_first_order=self.neuron_first_order[:k],
         )
+
+    def select(self, indices):
+        """The same proposal restricted to the neurons ``indices``, in that order.
+
+        ``singular_values`` is reordered alike (the selected ``lambda_k``
+        first), so that :attr:`neuron_gain` stays the selected neurons' gain.
+        """
+        idx = torch.as_tensor(indices, dtype=torch.long)
+        lam = self.singular_values
+        rest = torch.ones(lam.numel(), dtype=torch.bool)
+        rest[idx] = False
+        return replace(
+            self,
+            singular_values=torch.cat([lam[idx], lam[rest]]),
+            fan_in=self.fan_in[idx],
+            fan_out=self.fan_out[:, idx],
+            neuron_first_order=self.neuron_first_order[idx],
+        )
+
+    def held_out_gains(self, stats):
+        """First-order loss decrease of each neuron on other rows, per unit ``gamma``.
+
+        ``alpha_k^T N' omega_k`` with ``N' = -M2' - C' delta^T`` from the
+        statistics ``stats`` of those rows (the same layer): what neuron
+        ``k`` adds there to the move ``delta`` of the existing weights. On
+        the rows the proposal was computed from it is ``lambda_k^2``.
+        """
+        N = -stats.M2 - stats.C @ self.delta.T
+        return ((self.fan_in @ N) * self.fan_out.T).sum(dim=1)
 
     def count_above(self, threshold=0.0, relative_threshold=0.0):
         """Proposed neurons with ``lambda_k > max(threshold, rel * lambda_1)``."""
@@ -616,6 +744,7 @@ def line_search(
     armijo_c=1e-4,
     gamma_max=64.0,
     refine=True,
+    sample_weight=None,
 ):
     """Amplitude of a growth step by Armijo backtracking on ``(X, y)``.
 
@@ -653,6 +782,8 @@ def line_search(
         and ``2 L(0) / G`` was within a factor 2 of it.
     refine : bool, default=True
         Keep halving an accepted ``gamma`` while ``L`` decreases.
+    sample_weight : torch.Tensor of shape (n,), optional
+        Row weights, as in :func:`growth_statistics`.
 
     Returns
     -------
@@ -675,12 +806,12 @@ def line_search(
     True
     """
     h, proposal = _check_proposal(module, hidden_index, proposal, n_neurons)
-    X, y = _as_inputs(module, X, y)
+    X, y, w = _as_inputs(module, X, y, sample_weight)
     act = ACTIVATIONS[module.activation]
     sigma0 = ACTIVATION_AT_ZERO[module.activation]
     with torch.no_grad():
         z, hidden, a = _prefix(module, h, X)
-        loss0 = float(loss_fn(_forward_from(module, h + 1, a), y))
+        loss0 = float(_loss(loss_fn, _forward_from(module, h + 1, a), y, w))
         gain = proposal.predicted_decrease()
         if not (math.isfinite(gain) and gain > 0 and loss0 > 0):
             return 0.0, loss0, loss0
@@ -693,7 +824,7 @@ def line_search(
             a_gamma = a + gamma * moved
             if n_neurons:
                 a_gamma = a_gamma + root * (act(root * pre) - sigma0) @ fan_out.T
-            return float(loss_fn(_forward_from(module, h + 1, a_gamma), y))
+            return float(_loss(loss_fn, _forward_from(module, h + 1, a_gamma), y, w))
 
         gamma = min(2.0 * loss0 / gain, float(gamma_max))
         best = None
@@ -723,6 +854,9 @@ class GrowthChoice:
     proposal: GrowthProposal
     n_neurons: int
     gain: float
+    held_out_stats: GrowthStatistics | None = None
+    #: Neurons passing on the training rows alone (with held-out rows).
+    n_training: int | None = None
 
 
 def choose_growth(
@@ -737,14 +871,20 @@ def choose_growth(
     capacity=None,
     first_passing=False,
     input_s2=None,
+    sample_weight=None,
+    held_out=None,
 ):
     """Pick the hidden layer to grow and how many neurons to add.
 
     For each candidate layer, neuron ``k`` passes when
-    ``lambda_k^2 >= growth_threshold * loss``; the layer whose passing
-    neurons (at most ``max_neurons`` and ``capacity``) promise the largest
-    first-order loss decrease is chosen, or the first layer with any passing
-    neuron when ``first_passing``.
+    ``lambda_k^2 > growth_threshold * loss``; with ``held_out`` rows it must
+    also pay off there: its first-order loss decrease on those rows
+    (:meth:`GrowthProposal.held_out_gains`) must be positive (a small
+    held-out set is too noisy for a finer test). The layer whose passing neurons
+    (at most ``max_neurons`` and ``capacity``, the largest ``lambda_k``
+    first) promise the largest first-order loss decrease is chosen, or the
+    first layer with any passing neuron when ``first_passing``. The
+    choice's proposal holds the passing neurons first.
 
     Parameters
     ----------
@@ -763,6 +903,11 @@ def choose_growth(
         A one-slot cache ``[None]`` or ``[(S2, S2^{-1/2})]`` for hidden layer
         0, whose ``S2`` (the input covariance) does not change on the same
         rows; it is filled on first use.
+    sample_weight : torch.Tensor, optional
+        Weights of the rows ``X``, as in :func:`growth_statistics`.
+    held_out : tuple, optional
+        ``(X, y, sample_weight)`` of rows the network is not trained on
+        (``sample_weight`` may be ``None``).
 
     Returns
     -------
@@ -774,7 +919,13 @@ def choose_growth(
     for layer in layers:
         known = input_s2[0] if layer == 0 and input_s2 is not None else None
         stats = growth_statistics(
-            module, layer, X, y, loss_fn, S2=None if known is None else known[0]
+            module,
+            layer,
+            X,
+            y,
+            loss_fn,
+            S2=None if known is None else known[0],
+            sample_weight=sample_weight,
         )
         if layer == 0 and input_s2 is not None and known is None:
             known = input_s2[0] = (stats.S2, inverse_sqrt(stats.S2))
@@ -783,15 +934,30 @@ def choose_growth(
             max_neurons=max_neurons,
             s2_inverse_sqrt=None if known is None else known[1],
         )
-        floor = math.sqrt(growth_threshold * stats.loss)
-        n_new = min(proposal.count_above(threshold=floor), max_neurons)
+        lam = proposal.singular_values[: proposal.n_neurons]
+        passing = lam.square() > growth_threshold * stats.loss
+        n_training = None
+        held_out_stats = None
+        if held_out is not None:
+            X_ho, y_ho, w_ho = held_out
+            held_out_stats = growth_statistics(
+                module, layer, X_ho, y_ho, loss_fn, sample_weight=w_ho
+            )
+            n_training = min(int(passing.sum()), max_neurons)
+            passing &= proposal.held_out_gains(held_out_stats) > 0
+        n_new = min(int(passing.sum()), max_neurons)
         if capacity is not None:
             n_new = int(min(n_new, capacity))
+        # The passing neurons first, each group by decreasing lambda_k.
+        order = torch.cat([passing.nonzero()[:, 0], (~passing).nonzero()[:, 0]])
+        proposal = proposal.select(order)
         gain = float(proposal.predicted_decrease(n_new)) if n_new else 0.0
         if not (torch.isfinite(proposal.singular_values).all() and math.isfinite(gain)):
             continue  # a non-finite candidate must not block the others
         if best is None or gain > best.gain:
-            best = GrowthChoice(layer, stats, proposal, n_new, gain)
+            best = GrowthChoice(
+                layer, stats, proposal, n_new, gain, held_out_stats, n_training
+            )
         if first_passing and n_new:
             break
     return best
