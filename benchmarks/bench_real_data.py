@@ -130,7 +130,7 @@ CONTENDERS = BASELINES + OURS
 
 # ISLP: file -> (target, task, dropped columns, extra categorical columns, note)
 ISLP_SETS = {
-    "Auto": ("mpg", "regression", ["name"], ["origin"], "name: car model id"),
+    "Auto": ("mpg", "regression", ["name"], ["origin"], "a car model id"),
     "Boston": ("medv", "regression", [], [], ""),
     "Carseats": ("Sales", "regression", [], [], ""),
     "Hitters": ("Salary", "regression", [], [], "rows without Salary dropped"),
@@ -149,7 +149,7 @@ ISLP_SETS = {
         "classification",
         ["STORE", "Store7"],
         ["StoreID"],
-        "STORE, Store7 recode StoreID",
+        "recodings of StoreID",
     ),
     "Smarket": ("Direction", "classification", ["Today"], [], "sign(Today) = target"),
 }
