@@ -232,15 +232,17 @@ default="eigenvalue"
     >>> X, y = load_iris(return_X_y=True)
     >>> X = StandardScaler().fit_transform(X)
     >>> net = SpectralMLPClassifier(
-    ...     (32,), eigenvalue_l1=1.5, max_iter=300, random_state=0, device="cpu"
+    ...     (32,), eigenvalue_l1=0.5, max_iter=300, random_state=0, device="cpu"
     ... )
-    >>> pruner = SpectralPruner(net, prune_fraction=0.75).fit(X, y)
+    >>> pruner = SpectralPruner(net).fit(X, y)
     >>> pruner.original_hidden_layer_sizes_, pruner.hidden_layer_sizes_
-    ((32,), (8,))
+    ((32,), (26,))
+    >>> bool(pruner.score_drop_ <= pruner.max_score_drop)
+    True
     >>> bool(pruner.score(X, y) > 0.9)
     True
     >>> pruner.transform(X).shape
-    (150, 8)
+    (150, 26)
     """
 
     _parameter_constraints = {

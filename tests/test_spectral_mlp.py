@@ -271,7 +271,7 @@ def test_small_cpu_fit_uses_one_thread_and_restores_the_setting(iris):
     torch.set_num_threads(2)
     try:
         clf = _clf(max_iter=2)
-        clf._callbacks = lambda X, y, g: (
+        clf._callbacks = lambda data, g: (
             lambda trainer: seen.append(torch.get_num_threads()),
         )
         clf.fit(X, y)
