@@ -41,7 +41,8 @@ def nonlinear_fit():
     X, y = make_nonlinearity_regression(
         400, alpha=1.0, max_frequency=2.0, random_state=0
     )
-    return X, y, _reg().fit(X, y)
+    # (the compaction's own schedule, not cut short by a validation set)
+    return X, y, _reg(early_stopping=False).fit(X, y)
 
 
 def test_linear_task_keeps_every_hidden_eigenvalue_at_zero(linear_fit):
@@ -156,7 +157,7 @@ def uncompacted_fit():
     X, y = make_nonlinearity_regression(
         400, alpha=1.0, max_frequency=2.0, random_state=0
     )
-    return X, y, _reg(node_l1=0.0).fit(X, y)
+    return X, y, _reg(node_l1=0.0, early_stopping=False).fit(X, y)
 
 
 def _eigenvalue_count(reg):
@@ -228,7 +229,7 @@ def test_compaction_runs_within_its_budget(nonlinear_fit, monkeypatch):
     # A tighter budget binds: the compaction stops after exactly its share
     # of the search's epochs, the search itself unchanged.
     monkeypatch.setattr(_spectral_nas, "COMPACTION_BUDGET", 0.05)
-    short = _reg().fit(X, y)
+    short = _reg(early_stopping=False).fit(X, y)
     assert short.n_iter_search_ == search
     assert short.n_iter_ == search + math.ceil(0.05 * search)
     np.testing.assert_array_equal(short.loss_curve_[:search], reg.loss_curve_[:search])
