@@ -11,7 +11,6 @@ import types
 from abc import abstractmethod
 from contextlib import contextmanager
 from numbers import Integral, Real
-from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
@@ -379,11 +378,12 @@ class BaseTorchEstimator(BaseEstimator):
                     "or the size of your dataset."
                 )
         held_out = None
-        if not self.early_stopping and self._callback_holdout():
+        holdout = 0.0 if self.early_stopping else self._callback_holdout()
+        if holdout:
             # Rows the callbacks decide on and training does not see until
             # they give them back.
             (X, y, sample_weight), held_out = self._split(
-                X, y, sample_weight, self._callback_holdout(), rng
+                X, y, sample_weight, holdout, rng
             )
 
         def tensor(a, dtype=torch.float32):
@@ -396,7 +396,7 @@ class BaseTorchEstimator(BaseEstimator):
 
         X, y, sample_weight = tensors(X, y, sample_weight)
         X_val, y_val, sw_val = tensors(X_val, y_val, sw_val)
-        data = SimpleNamespace(
+        data = types.SimpleNamespace(
             train=(X, y, sample_weight),
             validation=None if X_val is None else (X_val, y_val, sw_val),
             held_out=None if held_out is None else tensors(*held_out),

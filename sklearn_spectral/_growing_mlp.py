@@ -203,6 +203,9 @@ class _Growth:
         self.held_out = data.validation or data.held_out
         if self.held_out is not None and not _has_weight(self.held_out):
             self.held_out = None  # nothing to decide on: the training rows decide
+        elif self.held_out is not None and self.held_out[2] is not None:
+            X_ho, y_ho, w_ho = self.held_out  # weights of mean 1, as the loss takes
+            self.held_out = X_ho, y_ho, w_ho * (len(w_ho) / w_ho.sum())
         self.rejoin = data.all
         self.generator = generator
         self.history = history
@@ -221,15 +224,18 @@ class _Growth:
     def _loss(self, output, target, sample_weight=None):
         return self.est._loss(output, target, sample_weight)
 
-    def _held_out_loss(self, module):
+    def _on_held_out(self, module, metric):
+        """``metric(output, y, sample_weight)`` of ``module`` on the held-out
+        rows, as a float."""
         X, y, w = self.held_out
         module.eval()
         with torch.no_grad():
-            if w is not None:
-                w = w * (len(w) / w.sum())
-            loss = float(self._loss(module(X), y, w))
+            value = float(metric(module(X), y, w))
         module.train()
-        return loss
+        return value
+
+    def _held_out_loss(self, module):
+        return self._on_held_out(module, self._loss)
 
     def rollback(self, epoch):
         """Forget this fit's growth after ``epoch``: the trainer went back to
@@ -323,12 +329,7 @@ class _Growth:
         return True
 
     def _held_out_score(self, module):
-        X, y, w = self.held_out
-        module.eval()
-        with torch.no_grad():
-            score = float(self.est._score_tensor(module(X), y, w))
-        module.train()
-        return score
+        return self._on_held_out(module, self.est._score_tensor)
 
     def _restore_best(self, trainer):
         """Put back the network of the lowest held-out loss seen at a growth

@@ -352,18 +352,13 @@ default="eigenvalue"
         fractions = (
             AUTO_FRACTIONS if self.prune_fraction == "auto" else [self.prune_fraction]
         )
+        auto = self.prune_fraction == "auto"
         for fraction in fractions:  # the largest passing prefix for "auto"
-            keep_f = select_nodes(
-                scores,
-                float(fraction),
-                scope=self.scope,
-                min_width=self.min_width,
-                generator=copy.deepcopy(generator),
-            )
             pruned_f = copy.deepcopy(est)
-            pruned_f.module_ = prune(module, keep_f)
+            keep_f, pruned_f.module_ = self._prune(
+                module, scores, fraction, copy.deepcopy(generator)
+            )
             drop_f = drop(pruned_f)
-            auto = self.prune_fraction == "auto"
             if auto and fraction and not drop_f <= self.max_score_drop:  # or NaN
                 break
             keep, pruned, self.prune_fraction_, self.score_drop_ = (
@@ -405,6 +400,17 @@ default="eigenvalue"
             self.classes_ = pruned.classes_
         self._n_features_out = self.hidden_layer_sizes_[-1]
         return self
+
+    def _prune(self, module, scores, fraction, generator):
+        """The kept nodes at ``fraction`` and ``module`` without the others."""
+        keep = select_nodes(
+            scores,
+            float(fraction),
+            scope=self.scope,
+            min_width=self.min_width,
+            generator=generator,
+        )
+        return keep, prune(module, keep)
 
     def transform(self, X):
         """Last hidden layer of the pruned network.
@@ -490,15 +496,8 @@ default="eigenvalue"
         scores = node_scores(base.module_, self.criterion, generator=generator)
         curve = {"fractions": [], "scores": [], "n_parameters": []}
         for fraction in fractions:
-            keep = select_nodes(
-                scores,
-                float(fraction),
-                scope=self.scope,
-                min_width=self.min_width,
-                generator=generator,
-            )
             est = copy.copy(base)
-            est.module_ = prune(base.module_, keep)
+            _, est.module_ = self._prune(base.module_, scores, fraction, generator)
             curve["fractions"].append(float(fraction))
             curve["scores"].append(est.score(X, y))
             curve["n_parameters"].append(count_parameters(est.module_))
