@@ -611,12 +611,16 @@ class TorchClassifierMixin(ClassifierMixin):
             return binary_logistic(logits, target, sample_weight)
         return softmax_cross_entropy(logits, target, sample_weight)
 
-    def _score_tensor(self, logits, target, sample_weight):
+    def _row_scores(self, logits, target):
+        """Per row: 1.0 if the prediction is right, else 0.0 (float64)."""
         if logits.shape[1] == 1:
             pred = (logits[:, 0] > 0).to(target.dtype)
         else:
             pred = logits.argmax(dim=1)
-        correct = (pred == target).to(torch.float64)
+        return (pred == target).to(torch.float64)
+
+    def _score_tensor(self, logits, target, sample_weight):
+        correct = self._row_scores(logits, target)
         if sample_weight is None:
             return correct.mean().item()
         return ((correct * sample_weight).sum() / sample_weight.sum()).item()
@@ -757,6 +761,12 @@ class TorchRegressorMixin(RegressorMixin):
     def _loss_and_gradient(self, output, target, sample_weight):
         """``_loss`` and its gradient with respect to ``output``, in closed form."""
         return half_squared_error(output, target, sample_weight)
+
+    def _row_scores(self, output, target):
+        """Per row: minus the squared error, averaged over the outputs
+        (float64); a sum of these ranks models as R^2 does."""
+        diff = output.to(torch.float64) - target.to(torch.float64)
+        return -diff.square().mean(dim=1)
 
     def _score_tensor(self, output, target, sample_weight):
         w = (

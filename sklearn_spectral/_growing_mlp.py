@@ -19,15 +19,21 @@ from ._base import (
     TorchClassifierMixin,
     TorchRegressorMixin,
 )
-from .nn.growing import GrowingMLP, apply_growth, choose_growth, line_search
+from .nn.growing import (
+    IDENTITY_LAYER_SHIFT,
+    GrowingMLP,
+    apply_growth,
+    choose_growth,
+    line_search,
+)
 
 _PARAMETERS = (
     """
     Parameters
     ----------
     initial_hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(1,)
-        Width of each hidden layer at the start. The number of hidden layers is
-        fixed; their widths grow.
+        Width of each hidden layer at the start. Their widths grow, and
+        growth may add hidden layers up to ``max_hidden_layers``.
     growth_threshold : float, default=3e-4
         Which neurons are worth adding: neuron ``k`` of a growth step is added
         when its first-order loss decrease ``lambda_k^2`` (``lambda_k`` the
@@ -40,6 +46,13 @@ _PARAMETERS = (
         0.917, 3e-4 gave 0.979 and 0.928.
     max_hidden_units : int or None, default=None
         Cap on the total number of hidden neurons (``None``: no cap).
+    max_hidden_layers : int, default=2
+        Most hidden layers growth may reach. When widening stops paying off
+        on the held-out rows, a hidden layer that passes the last one on
+        unchanged is inserted and growth goes on; the deeper network is kept
+        only if it lowers the held-out loss. A value at most
+        ``len(initial_hidden_layer_sizes)`` keeps the depth fixed, as do the
+        ``"tanh"`` and ``"logistic"`` activations (no exact identity).
     grow_every : int, default=3
         Epochs of training between two growth steps.
     max_neurons_per_step : int, default=16
@@ -96,7 +109,9 @@ _ATTRIBUTES = (
         ``loss_before`` and ``loss_after`` (on the growth subsample),
         ``hidden_layer_sizes`` after the step, ``status`` and ``seconds``
         (the step's wall time). ``status`` is ``"grown"``, the reason growth
-        stopped, or ``"skipped: ..."`` when the statistics could not be used
+        stopped, ``"hidden layer added (reason)"`` when growth inserted a
+        hidden layer (``layer`` is its index, ``neurons_added`` its width),
+        or ``"skipped: ..."`` when the statistics could not be used
         (singular or non-finite; ``layer`` is then ``None``), in which case
         training goes on and the next step tries again.
     growth_stop_reason_ : str
@@ -143,7 +158,17 @@ _NOTES = """
     neuron passes ``growth_threshold`` on the training rows, when the
     held-out loss measured at the growth steps has not improved for two
     steps in a row, when training converges, or at ``max_hidden_units``;
-    the network of the best held-out loss is then put back. When training
+    the network of the best held-out loss is then put back.
+
+    Widening a hidden layer only adds neurons that correlate with what the
+    network misses through that layer's input; with one hidden layer that
+    input is ``X`` itself. When widening stops (except at
+    ``max_hidden_units`` or ``max_iter``), a hidden layer that passes the
+    last one on unchanged is inserted (up to ``max_hidden_layers``), whose
+    new neurons combine the previous layer's nonlinear features, and growth
+    resumes. The deeper network is kept only if its held-out loss beats the
+    best shallower network's by more than one standard error of the per-row
+    differences; else that shallower network is put back. When training
     has converged, the network is compared on the held-out rows with a
     linear model fitted to the same rows (``LogisticRegression`` or
     ``RidgeCV``); unless the network scores better there, it is replaced by
@@ -176,6 +201,14 @@ MAX_GAMMA = 1.0
 #: best before growth stops (and the best network is restored).
 GROWTH_PATIENCE = 2
 
+#: Standard errors by which a deeper network's held-out score must beat the
+#: best shallower network's (per-row differences, paired: right or wrong
+#: for classifiers, squared errors for regressors) for it to be kept: the
+#: held-out loss, measured at every growth step, picks its minimum among
+#: more candidates the longer growth goes on, and training alone lowers it
+#: (on load_digits, deeper networks chosen without this test were no better
+#: on fresh rows).
+DEPTH_SIGNIFICANCE = 1.0
 
 
 def _has_weight(rows):
@@ -218,6 +251,7 @@ class _Growth:
         # (held-out loss, epoch, copy of the network) at every growth step
         self.checkpoints = []
         self.decided = False  # whether the network was compared with a linear model
+        self.deepest = 0  # hidden layers of the deepest network growth added
         self.rows = None  # the growth subsample, drawn once per fit
         self.input_s2 = [None]  # S2 and S2^{-1/2} of hidden layer 0 on those rows
 
@@ -249,10 +283,10 @@ class _Growth:
 
     def plateau(self, trainer):
         """Training converged. While growing: stop growing, and go on if that
-        restored an earlier network. After growth: decide once between the
-        network and a linear model on the held-out rows, which neither was
-        trained on; if the network stays, held-back rows rejoin training for
-        a last phase. Whether training goes on."""
+        restored an earlier network or added a hidden layer. After growth:
+        decide once between the network and a linear model on the held-out
+        rows, which neither was trained on; if the network stays, held-back
+        rows rejoin training for a last phase. Whether training goes on."""
         if not self.stopped and self._stop("training converged", trainer):
             return True
         if self.decided:
@@ -271,7 +305,7 @@ class _Growth:
         best held-out network restored if it beats the last one) and, if
         not done at a plateau, the network is compared with a linear model."""
         if not self.stopped:
-            self._stop("max_iter reached while growing", trainer)
+            self._stop("max_iter reached while growing", trainer, deepen=False)
         if not self.decided:
             self.decided = True
             self._keep_linear_if_as_good(trainer)
@@ -279,7 +313,8 @@ class _Growth:
     def _linear_network(self, X, y, w, module):
         """The linear model a user tries first (``LogisticRegression`` or
         ``RidgeCV``, on the internal targets) fitted to these rows, as a
-        network of ``module``'s depth and activation; ``None`` if it cannot
+        network of ``module``'s activation and of the starting depth (the
+        layers growth added are dropped); ``None`` if it cannot
         stand for the network (a class missing from the rows)."""
         X, y, w = (
             None if t is None else t.detach().cpu().double().numpy() for t in (X, y, w)
@@ -298,7 +333,7 @@ class _Growth:
             np.atleast_2d(model.coef_),
             np.atleast_1d(model.intercept_),
             X,
-            n_hidden=len(module.hidden_sizes),
+            n_hidden=min(len(module.hidden_sizes), len(self.est._hidden_sizes())),
             activation=module.activation,
         )
         return net.to(module.layers[0].weight.device)
@@ -331,14 +366,57 @@ class _Growth:
     def _held_out_score(self, module):
         return self._on_held_out(module, self.est._score_tensor)
 
+    def _held_out_row_scores(self, module):
+        """Score of every held-out row (times its weight): whether it is
+        predicted right for classifiers, minus its squared error for
+        regressors."""
+        X, y, w = self.held_out
+        module.eval()
+        with torch.no_grad():
+            scores = self.est._row_scores(module(X), y)
+        module.train()
+        return scores if w is None else scores * w.to(scores)
+
+    def _significantly_better(self, candidate, incumbent):
+        """Whether network ``candidate`` scores better than ``incumbent`` on
+        the held-out rows by more than ``DEPTH_SIGNIFICANCE`` standard errors
+        of the mean per-row difference (rows paired)."""
+        diff = self._held_out_row_scores(candidate) - self._held_out_row_scores(
+            incumbent
+        )
+        n = diff.numel()
+        if n < 2:
+            return False
+        error = float(diff.std()) / math.sqrt(n)
+        return float(diff.mean()) > DEPTH_SIGNIFICANCE * error
+
     def _restore_best(self, trainer):
         """Put back the network of the lowest held-out loss seen at a growth
-        step if it beats the current one; whether it did."""
+        step if it beats the current one; whether it did. A deeper network
+        than the shallowest tried must beat the best shallower one
+        significantly
+        (:meth:`_significantly_better`): the held-out loss, measured at every
+        growth step, picks its minimum among more candidates the longer
+        growth goes on, and training alone lowers it."""
         if not self.checkpoints:
             return False
-        loss, epoch, module = min(self.checkpoints, key=lambda c: c[0])
         current = self._held_out_loss(trainer.module)
-        if current <= loss:
+        candidates = [*self.checkpoints, (current, trainer.epoch, trainer.module)]
+        best_by_depth = {}
+        for candidate in candidates:
+            depth = len(candidate[2].hidden_sizes)
+            if depth not in best_by_depth or candidate[0] <= best_by_depth[depth][0]:
+                best_by_depth[depth] = candidate
+        depths = sorted(best_by_depth)
+        chosen = best_by_depth[depths[0]]
+        for depth in depths[1:]:
+            deeper = best_by_depth[depth]
+            if deeper[0] < chosen[0] and self._significantly_better(
+                deeper[2], chosen[2]
+            ):
+                chosen = deeper
+        loss, epoch, module = chosen
+        if module is trainer.module:
             return False
         trainer.replace_module(module)
         self.stopped += (
@@ -348,16 +426,61 @@ class _Growth:
         )
         return True
 
-    def _stop(self, reason, trainer):
-        """Stop growing and restore the best held-out network; whether it
-        did."""
+    def _stop(self, reason, trainer, deepen=True):
+        """Stop widening: restore the best held-out network and, with
+        ``deepen`` and room for another hidden layer, go on growing a deeper
+        network; else stop growing. Whether training goes on with another
+        network."""
         self.stopped = reason
         self.stopped_at = trainer.epoch
         restored = self._restore_best(trainer)
+        if deepen and self._deepen(trainer, reason):
+            return True
         trainer.progress.message(
             f"Growth stopped at epoch {trainer.epoch}: {self.stopped}"
         )
         return restored
+
+    def _deepen(self, trainer, reason):
+        """Insert a hidden layer that passes the last one on unchanged
+        (:meth:`GrowingMLP.add_hidden_layer`) and resume growth, if
+        ``max_hidden_layers`` and ``max_hidden_units`` leave room and no
+        network this deep was tried yet; whether it did. The best held-out
+        loss is kept: the deeper network stays only if growth in it lowers
+        that loss, else the best network seen is restored when growth
+        stops."""
+        module = trainer.module
+        depth = len(module.hidden_sizes)
+        width = module.hidden_sizes[-1]
+        cap = self.est.max_hidden_units
+        if (
+            self.held_out is None  # nothing to judge a deeper network on
+            or depth >= self.est.max_hidden_layers
+            or depth < self.deepest
+            or module.activation not in IDENTITY_LAYER_SHIFT
+            or width == 0
+            or (cap is not None and sum(module.hidden_sizes) + width > cap)
+        ):
+            return False
+        deeper = copy.deepcopy(module)
+        deeper.add_hidden_layer()
+        trainer.replace_module(deeper)
+        self.deepest = depth + 1
+        self.stopped, self.stopped_at = "", None
+        self.misses = 0
+        self.next_layer = depth
+        self._record(
+            trainer,
+            trainer.loss_curve[-1],
+            layer=depth,
+            neurons_added=width,
+            status=f"hidden layer added ({reason})",
+        )
+        trainer.progress.message(
+            f"Hidden layer {depth} added at epoch {trainer.epoch} ({reason}): "
+            f"widths {tuple(deeper.hidden_sizes)}"
+        )
+        return True
 
     def _record(self, trainer, loss, **fields):
         """Append this epoch's ``growth_history_`` record: no growth by
@@ -414,7 +537,7 @@ class _Growth:
             else est.max_hidden_units - sum(module.hidden_sizes)
         )
         if capacity is not None and capacity <= 0:
-            return self._stop("max_hidden_units reached", trainer)
+            return self._stop("max_hidden_units reached", trainer, deepen=False)
         if self.rows is None:
             # The same rows at every step: hidden layer 0's S2 (the input
             # covariance) is then computed once.
@@ -428,7 +551,9 @@ class _Growth:
             self.rows = self.X[idx], self.y[idx], w
         X, y, w = self.rows
         if X.shape[0] == 0:
-            return self._stop("no training row has a positive weight", trainer)
+            return self._stop(
+                "no training row has a positive weight", trainer, deepen=False
+            )
 
         n_hidden = len(module.hidden_sizes)
         if est.layer_selection == "round_robin":
@@ -528,6 +653,7 @@ class _GrowingMLPMixin:
         ],
         "growth_threshold": [Interval(Real, 0, None, closed="left")],
         "max_hidden_units": [Interval(Integral, 0, None, closed="left"), None],
+        "max_hidden_layers": [Interval(Integral, 1, None, closed="left")],
         "grow_every": [Interval(Integral, 1, None, closed="left")],
         "max_neurons_per_step": [Interval(Integral, 1, None, closed="left")],
         "layer_selection": [StrOptions({"first_order", "round_robin"})],
@@ -540,6 +666,7 @@ class _GrowingMLPMixin:
         *,
         growth_threshold=3e-4,
         max_hidden_units=None,
+        max_hidden_layers=2,
         grow_every=3,
         max_neurons_per_step=16,
         layer_selection="first_order",
@@ -562,6 +689,7 @@ class _GrowingMLPMixin:
         self.initial_hidden_layer_sizes = initial_hidden_layer_sizes
         self.growth_threshold = growth_threshold
         self.max_hidden_units = max_hidden_units
+        self.max_hidden_layers = max_hidden_layers
         self.grow_every = grow_every
         self.max_neurons_per_step = max_neurons_per_step
         self.layer_selection = layer_selection

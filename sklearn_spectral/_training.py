@@ -107,7 +107,13 @@ class Trainer:
         Maximum number of epochs.
     tol : float, default=1e-4
         Minimum improvement of the training loss (or validation score) that
-        resets the no-improvement counter.
+        resets the no-improvement counter. With a validation set, an epoch
+        whose score ties the best one improves if its validation loss is
+        lower by ``tol``, and the kept model is the best score's of lowest
+        validation loss: accuracy on a few hundred rows is coarse and
+        saturates, and ``MLPClassifier``'s rule (the first epoch of the best
+        accuracy, stop ``n_iter_no_change`` epochs later) then keeps an
+        underfit model.
     n_iter_no_change : int, default=10
         Epochs without an improvement of at least ``tol`` before stopping.
     shuffle : bool, default=True
@@ -206,6 +212,7 @@ class Trainer:
         self.validation_scores = []
         self.best_loss = math.inf
         self.best_validation_score = None
+        self._best_val_loss = math.inf
         self.n_iter = 0
         self.stop_training = False
         self.stop_reason = ""
@@ -222,6 +229,7 @@ class Trainer:
         if self._best_state is not None:
             self._best_state = _clone_state(self.module)
             self.best_validation_score = None
+            self._best_val_loss = math.inf
 
     def set_training_data(self, X, y, sample_weight=None):
         """Train on other rows from the next epoch on (a callback that held
@@ -233,10 +241,14 @@ class Trainer:
 
     def replace_module(self, module):
         """Continue with ``module`` (a callback restoring an earlier network,
-        possibly of another shape), with a new optimizer."""
+        possibly of another shape), with a new optimizer. The training loss
+        starts its stopping rule afresh: the best loss of another network
+        says nothing about when this one has converged."""
         self.module = module
         self.optimizer = make_adam(module.parameters(), self.learning_rate_init)
         self.reset_best()
+        self.best_loss = math.inf
+        self._no_improvement = 0
 
     def _batch_loss(self, X, y, w):
         if self.alpha:
@@ -289,9 +301,14 @@ class Trainer:
         return loss
 
     def _validation_score(self, X_val, y_val, w_val):
+        """Score and loss of the module on the validation rows."""
         self.module.eval()
         with torch.no_grad():
-            return float(self.score_fn(self.module(X_val), y_val, w_val))
+            output = self.module(X_val)
+            score = float(self.score_fn(output, y_val, w_val))
+            loss = float(self.loss_fn(output, y_val, w_val))
+        self.module.train()
+        return score, loss
 
     def fit(
         self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None
@@ -348,15 +365,24 @@ class Trainer:
             self.n_iter += 1
             self.loss_curve.append(loss)
             if early_stopping:
-                score = self._validation_score(X_val, y_val, sample_weight_val)
+                score, val_loss = self._validation_score(
+                    X_val, y_val, sample_weight_val
+                )
                 self.validation_scores.append(score)
-                best = self.best_validation_score
-                if best is None or score > best:
+                best, best_val_loss = self.best_validation_score, self._best_val_loss
+                # A tie in score (accuracy on few rows is coarse and
+                # saturates) goes to the lower validation loss.
+                if best is None or (score, -val_loss) > (best, -best_val_loss):
                     self.best_validation_score = score
+                    self._best_val_loss = val_loss
                     self._best_state = _clone_state(self.module)
             validation_decides = early_stopping and not self._new_phase
             if validation_decides:
-                improved = best is None or score >= best + self.tol
+                improved = (
+                    best is None
+                    or score >= best + self.tol
+                    or (score >= best and val_loss <= best_val_loss - self.tol)
+                )
             else:
                 improved = loss <= self.best_loss - self.tol
             self._no_improvement = 0 if improved else self._no_improvement + 1

@@ -1,3 +1,4 @@
+import itertools
 import warnings
 
 import numpy as np
@@ -41,10 +42,11 @@ def test_grows_from_width_one_and_keeps_the_constructor_parameter(grown):
     assert reg.initial_hidden_layer_sizes == (1,)
     assert reg.hidden_layer_sizes_[0] > 4
     assert reg.score(X, y) > 0.9
-    assert [c.shape for c in reg.coefs_] == [
-        (10, reg.hidden_layer_sizes_[0]),
-        (reg.hidden_layer_sizes_[0], 1),
-    ]
+    widths = [10, *reg.hidden_layer_sizes_, 1]
+    assert [c.shape for c in reg.coefs_] == list(
+        zip(widths[:-1], widths[1:], strict=True)
+    )
+    assert reg.n_layers_ == len(widths)
 
 
 def test_growth_history_records_every_step(grown):
@@ -52,14 +54,17 @@ def test_growth_history_records_every_step(grown):
     history = reg.growth_history_
     assert history, "no growth step recorded"
     grown_steps = [h for h in history if h["status"] == "grown"]
-    widest = grown_steps[-1]["hidden_layer_sizes"][0]
-    assert sum(h["neurons_added"] for h in grown_steps) == widest - 1
+    first_layer = [h for h in grown_steps if h["layer"] == 0]
+    widest = first_layer[-1]["hidden_layer_sizes"][0]
+    assert sum(h["neurons_added"] for h in first_layer) == widest - 1
     assert reg.hidden_layer_sizes_[0] <= widest  # an earlier network may be back
     for h in grown_steps:
         assert h["gamma"] > 0
         assert h["loss_after"] < h["loss_before"]
         assert h["neurons_added"] <= reg.max_neurons_per_step
-        assert np.all(np.diff(h["singular_values"]) <= 0)
+        # the added neurons' lambda_k first, then the others, each descending
+        added, rest = np.split(h["singular_values"], [h["neurons_added"]])
+        assert np.all(np.diff(added) <= 0) and np.all(np.diff(rest) <= 0)
     epochs = [h["epoch"] for h in history]
     assert epochs == sorted(epochs) and all(e % reg.grow_every == 0 for e in epochs)
     # A stop decided before a step (held-out loss, convergence, budget) has
@@ -92,7 +97,9 @@ def test_no_growth_on_a_task_the_start_network_fits():
 def test_higher_threshold_never_gives_a_larger_network():
     X, y = _wave(400)
     sizes = [
-        _reg(growth_threshold=t, max_iter=100).fit(X, y).hidden_layer_sizes_[0]
+        _reg(growth_threshold=t, max_iter=100, max_hidden_layers=1)
+        .fit(X, y)
+        .hidden_layer_sizes_[0]
         for t in (0.001, 0.01, 0.1, 1.0)
     ]
     assert sizes == sorted(sizes, reverse=True), sizes
@@ -188,12 +195,13 @@ def test_growth_keeps_the_network_of_the_best_held_out_loss(monkeypatch):
     # before it grew (checkpoints are taken before each step).
     from sklearn_spectral import _growing_mlp
 
-    losses = iter([1.0, 2.0, 3.0, 4.0, 5.0])
+    # (then 6 at every epoch after growth: the network no longer improves)
+    losses = itertools.chain([1.0, 2.0, 3.0, 4.0, 5.0], itertools.repeat(6.0))
     monkeypatch.setattr(
         _growing_mlp._Growth, "_held_out_loss", lambda self, module: next(losses)
     )
     X, y = _wave(300)
-    reg = _reg(max_iter=30).fit(X, y)
+    reg = _reg(max_iter=30, max_hidden_layers=1).fit(X, y)
     stops = [h for h in reg.growth_history_ if h["status"] == "grown"]
     assert len(stops) == 2  # grown at epochs 3 and 6, stopped at epoch 9
     assert reg.growth_stop_reason_.startswith("the held-out loss stopped improving")
@@ -256,3 +264,54 @@ def test_a_nonlinear_task_still_grows(grown):
     X, y, reg = grown
     assert sum(reg.hidden_layer_sizes_) > 2
     assert "linear model" not in reg.growth_stop_reason_
+
+
+def _relu_teacher(n, seed=0):
+    # A two-layer ReLU target: widening one hidden layer stalls well short
+    # of it (TINY's new neurons see only what correlates linearly with the
+    # layer's input), a second layer's neurons combine the first one's kinks.
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 4))
+    h = np.maximum(X @ [1.0, 1.0, 0.0, 0.5], 0) - np.maximum(X @ [1.0, -1.0, 0.5, 0], 0)
+    return StandardScaler().fit_transform(X), np.maximum(h, 0)
+
+
+def test_growth_adds_a_hidden_layer_when_widening_stops_paying_off():
+    X, y = _relu_teacher(1600)
+    X_new, y_new = _relu_teacher(2000, seed=1)
+    wide = _reg(max_hidden_layers=1).fit(X, y)
+    deep = _reg().fit(X, y)
+    assert len(wide.hidden_layer_sizes_) == 1
+    assert len(deep.hidden_layer_sizes_) == 2
+    added = [h for h in deep.growth_history_ if h["status"].startswith("hidden layer")]
+    assert len(added) == 1 and added[0]["layer"] == 1
+    grown = [h for h in deep.growth_history_ if h["status"] == "grown"]
+    assert any(h["layer"] == 1 and h["epoch"] > added[0]["epoch"] for h in grown)
+    # the unexplained variance on fresh rows at least halves
+    assert 1 - deep.score(X_new, y_new) < 0.5 * (1 - wide.score(X_new, y_new))
+
+
+def test_a_deeper_network_that_does_not_pay_off_is_rolled_back(monkeypatch):
+    # Held-out loss 1 for one hidden layer, 2 for two: after the deeper
+    # network's two growth steps without improvement, the best one-layer
+    # network is put back, and no second deepening is tried.
+    from sklearn_spectral import _growing_mlp
+
+    monkeypatch.setattr(
+        _growing_mlp._Growth,
+        "_held_out_loss",
+        lambda self, module: float(len(module.hidden_sizes)),
+    )
+    X, y = _wave(300)
+    reg = _reg(max_iter=60).fit(X, y)
+    statuses = [h["status"] for h in reg.growth_history_]
+    assert sum(s.startswith("hidden layer added") for s in statuses) == 1
+    assert len(reg.hidden_layer_sizes_) == 1
+    assert "restored the network of epoch" in reg.growth_stop_reason_
+
+
+def test_max_hidden_layers_at_the_start_depth_keeps_it():
+    X, y = _relu_teacher(400)
+    reg = _reg(initial_hidden_layer_sizes=(1, 1), max_hidden_layers=1).fit(X, y)
+    assert len(reg.hidden_layer_sizes_) == 2
+    assert not any("hidden layer" in h["status"] for h in reg.growth_history_)

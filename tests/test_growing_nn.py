@@ -527,3 +527,29 @@ def test_from_linear_holds_the_affine_map_on_the_rows(activation, n_hidden):
     assert torch.equal(state, torch.random.get_rng_state())
     with pytest.raises(ValueError, match="linear range"):
         GrowingMLP.from_linear(W, b, X, activation="logistic")
+
+
+@pytest.mark.parametrize("activation", ["identity", "relu", "elu"])
+@pytest.mark.parametrize("sizes", [[5, 3, 2], [5, 4, 0, 3]])
+def test_add_hidden_layer_keeps_the_function(activation, sizes):
+    net = GrowingMLP(
+        sizes, activation=activation, generator=torch.Generator().manual_seed(3)
+    ).double()
+    X = 3 * _randn(100, 5, seed=4)
+    with torch.no_grad():
+        before = net(X)
+        net.add_hidden_layer()
+        after = net(X)
+    assert net.hidden_sizes == [*sizes[1:-1], sizes[-2]]
+    torch.testing.assert_close(after, before, rtol=1e-12, atol=1e-12)
+    # the new layer is trainable like the others, and can grow
+    assert len(list(net.parameters())) == 2 * (len(sizes))
+    net.grow(len(sizes) - 2, torch.ones(2, sizes[-2] + 1), torch.ones(sizes[-1], 2))
+    assert net.hidden_sizes[-1] == sizes[-2] + 2
+
+
+@pytest.mark.parametrize("activation", ["tanh", "logistic"])
+def test_add_hidden_layer_needs_an_exact_identity(activation):
+    net = GrowingMLP([3, 2, 1], activation=activation)
+    with pytest.raises(ValueError, match="no exact identity"):
+        net.add_hidden_layer()

@@ -287,7 +287,11 @@ def test_a_plateau_callback_starts_a_new_phase_with_a_fresh_stopping_rule():
     X, y = _data()
     phase = _Phase(penalty=10.0)
     trainer = Trainer(
-        _linear(), _mse, learning_rate_init=0.0, max_iter=100, n_iter_no_change=3,
+        _linear(),
+        _mse,
+        learning_rate_init=0.0,
+        max_iter=100,
+        n_iter_no_change=3,
         callbacks=[phase],
     )
     trainer.fit(X, y)
@@ -318,8 +322,14 @@ def test_a_new_phase_starts_from_the_best_validation_model():
 
     phase = Freeze()
     trainer = Trainer(
-        _linear(), _mse, score_fn=_neg_mse, learning_rate_init=0.05, batch_size=16,
-        max_iter=300, n_iter_no_change=5, callbacks=[phase],
+        _linear(),
+        _mse,
+        score_fn=_neg_mse,
+        learning_rate_init=0.05,
+        batch_size=16,
+        max_iter=300,
+        n_iter_no_change=5,
+        callbacks=[phase],
     )
     trainer.fit(X, y, X_val=X_val, y_val=y_val)
     assert best_at_switch["last"] < best_at_switch["score"]  # not the last model
@@ -330,3 +340,39 @@ def test_a_new_phase_starts_from_the_best_validation_model():
     with torch.no_grad():
         final = _neg_mse(trainer.module(X_val), y_val, None)
     assert final == pytest.approx(best_at_switch["score"], rel=1e-6)
+
+
+def test_a_tied_validation_score_goes_to_the_lower_validation_loss():
+    # A coarse score (accuracy on a few rows) saturates at once: the epochs
+    # it ties improve while the validation loss still does, and the kept
+    # model is the tied one of lowest validation loss, not the first.
+    X, y = _data(128)
+    X_val, y_val = _data(64, seed=1)
+
+    def coarse(out, target, w):  # constant: every epoch ties
+        return 1.0
+
+    val_losses = []
+
+    def recorded(out, target, w=None):
+        loss = _mse(out, target, w)
+        if out.shape[0] == X_val.shape[0] and not torch.is_grad_enabled():
+            val_losses.append(float(loss))
+        return loss
+
+    trainer = Trainer(
+        _linear(),
+        recorded,
+        score_fn=coarse,
+        learning_rate_init=0.05,
+        batch_size=16,
+        max_iter=200,
+        n_iter_no_change=5,
+    )
+    trainer.fit(X, y, X_val=X_val, y_val=y_val)
+    assert trainer.n_iter > 10  # MLPClassifier's rule stops after epoch 7
+    assert trainer.best_validation_score == 1.0
+    with torch.no_grad():
+        final = float(_mse(trainer.module(X_val), y_val))
+    assert final == pytest.approx(min(val_losses), rel=1e-6)
+    assert final < 0.5 * val_losses[0]

@@ -67,6 +67,11 @@ ACTIVATION_SLOPE_AT_ZERO = {
     "elu": 1.0,
 }
 
+#: Activations with an exact identity on the previous hidden layer's outputs,
+#: and the bias that puts those outputs in their linear range: ReLU outputs
+#: are ``>= 0`` and ELU outputs ``>= -1``; ``elu(z) = z`` for ``z >= 0``.
+IDENTITY_LAYER_SHIFT = {"identity": 0.0, "relu": 0.0, "elu": 1.0}
+
 _STATE_NOT_PADDED = ("step",)
 
 
@@ -292,6 +297,55 @@ class GrowingMLP(nn.Module):
         _replace_parameter(second, "weight", weight_next, 1, optimizer)
         first.out_features += k
         second.in_features += k
+
+    def add_hidden_layer(self):
+        """Insert a hidden layer after the last one, without changing the
+        function.
+
+        The new layer has one unit per unit of the last hidden layer and
+        passes each on unchanged: identity weights, and for ``"elu"`` (whose
+        outputs are at least -1) a bias of 1 that keeps every pre-activation
+        in the linear range, taken back from the output layer's bias. The
+        network's output is the same for every input (Net2DeeperNet, Chen,
+        Goodfellow and Shlens, ICLR 2016); growth can then widen the new
+        layer with neurons that combine the previous layer's nonlinear
+        features.
+
+        Raises
+        ------
+        ValueError
+            For the ``"tanh"`` and ``"logistic"`` activations, which have no
+            exact identity, or a network without hidden layers.
+
+        Examples
+        --------
+        >>> import torch
+        >>> net = GrowingMLP([3, 4, 2], generator=torch.Generator().manual_seed(0))
+        >>> x = torch.randn(5, 3)
+        >>> before = net(x)
+        >>> net.add_hidden_layer()
+        >>> net.hidden_sizes
+        [4, 4]
+        >>> bool(torch.allclose(net(x), before))
+        True
+        """
+        if self.activation not in IDENTITY_LAYER_SHIFT:
+            raise ValueError(
+                f"the {self.activation!r} activation has no exact identity; "
+                f"a hidden layer can be added for {sorted(IDENTITY_LAYER_SHIFT)}"
+            )
+        if len(self.layers) < 2:
+            raise ValueError("the network has no hidden layer to pass on")
+        last = self.layers[-1]
+        like = dict(dtype=last.weight.dtype, device=last.weight.device)
+        width = last.in_features
+        shift = IDENTITY_LAYER_SHIFT[self.activation]
+        identity = _make_linear(
+            torch.eye(width, **like), torch.full((width,), shift, **like)
+        )
+        with torch.no_grad():
+            last.bias -= shift * last.weight.sum(dim=1)
+        self.layers.insert(len(self.layers) - 1, identity)
 
     def update_layer(self, layer_index, delta):
         """Add ``delta`` (shape ``(d_out, d_in + 1)``, last column = bias) in place."""
