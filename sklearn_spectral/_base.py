@@ -91,7 +91,11 @@ DEVICE_DOC = """    device : str or torch.device, default="auto"
 
 #: numpydoc of the fitted attributes every estimator shares.
 SHARED_ATTRIBUTES_DOC = """    n_iter_ : int
-        Epochs run.
+        Epochs run by the last call to ``fit`` (as ``MLPClassifier``: a
+        ``warm_start`` fit counts its own).
+    t_ : int
+        Training rows the optimizer has seen, over every ``warm_start`` fit
+        (``n_iter_`` times the rows per epoch, as ``MLPClassifier``).
     loss_ : float
         Training loss of the last epoch.
     best_loss_ : float or None
@@ -430,8 +434,10 @@ class BaseTorchEstimator(BaseEstimator):
                 raise DivergenceError(str(exc)) from exc
             self._finish_training(trainer)
         self.module_ = copy_module(trainer.module, "cpu", torch.float64).eval()
-        # warm_start continues the counters, as MLPClassifier does.
-        self.n_iter_ = trainer.n_iter + (self.n_iter_ if warm else 0)
+        # As MLPClassifier: n_iter_ counts this fit's epochs, t_ and
+        # loss_curve_ go on across warm-start fits.
+        self.n_iter_ = trainer.n_iter
+        self.t_ = trainer.n_samples_seen + (getattr(self, "t_", 0) if warm else 0)
         self.loss_curve_ = (self.loss_curve_ if warm else []) + trainer.loss_curve
         # (A warm fit stopped in its first epoch keeps the previous model.)
         self.loss_ = self.loss_curve_[-1]

@@ -101,7 +101,8 @@ _ATTRIBUTES = (
         The learned hidden widths (``initial_hidden_layer_sizes`` is left
         untouched).
     growth_history_ : list of dict
-        One record per growth step: ``epoch``, ``layer`` (hidden layer
+        One record per growth step: ``epoch`` (1-based, counted along
+        ``loss_curve_``, earlier ``warm_start`` fits included), ``layer`` (hidden layer
         index), ``neurons_added``, ``singular_values`` (all ``lambda_k`` of
         that step), ``gamma`` (line-searched amplitude, 0 when rejected),
         ``first_order_gain`` (of the best update of the existing weights),
@@ -230,7 +231,7 @@ class _Growth:
     rows (``rejoin``).
     """
 
-    def __init__(self, estimator, data, generator, history):
+    def __init__(self, estimator, data, generator, history, epoch_offset=0):
         self.est = estimator
         self.X, self.y, self.w = data.train
         self.held_out = data.validation or data.held_out
@@ -243,6 +244,8 @@ class _Growth:
         self.generator = generator
         self.history = history
         self.n_previous = len(history)  # records of earlier (warm-start) fits
+        # epochs of earlier warm-start fits: records count along loss_curve_
+        self.epoch_offset = epoch_offset
         self.stopped = ""
         self.stopped_at = None
         self.next_layer = 0
@@ -257,6 +260,10 @@ class _Growth:
 
     def _loss(self, output, target, sample_weight=None):
         return self.est._loss(output, target, sample_weight)
+
+    def _epoch(self, trainer):
+        """The trainer's epoch, counted along ``loss_curve_`` (1-based)."""
+        return self.epoch_offset + trainer.epoch
 
     def _on_held_out(self, module, metric):
         """``metric(output, y, sample_weight)`` of ``module`` on the held-out
@@ -274,12 +281,13 @@ class _Growth:
     def rollback(self, epoch):
         """Forget this fit's growth after ``epoch``: the trainer went back to
         that epoch's model (an interrupt during a later epoch)."""
-        mine = [h for h in self.history[self.n_previous :] if h["epoch"] <= epoch]
+        last = self.epoch_offset + epoch
+        mine = [h for h in self.history[self.n_previous :] if h["epoch"] <= last]
         del self.history[self.n_previous :]
         self.history.extend(mine)
         if self.stopped_at is not None and self.stopped_at > epoch:
             self.stopped, self.stopped_at = "", None
-        self.checkpoints = [c for c in self.checkpoints if c[1] <= epoch]
+        self.checkpoints = [c for c in self.checkpoints if c[1] <= last]
 
     def plateau(self, trainer):
         """Training converged. While growing: stop growing, and go on if that
@@ -401,7 +409,10 @@ class _Growth:
         if not self.checkpoints:
             return False
         current = self._held_out_loss(trainer.module)
-        candidates = [*self.checkpoints, (current, trainer.epoch, trainer.module)]
+        candidates = [
+            *self.checkpoints,
+            (current, self._epoch(trainer), trainer.module),
+        ]
         best_by_depth = {}
         for candidate in candidates:
             depth = len(candidate[2].hidden_sizes)
@@ -437,7 +448,7 @@ class _Growth:
         if deepen and self._deepen(trainer, reason):
             return True
         trainer.progress.message(
-            f"Growth stopped at epoch {trainer.epoch}: {self.stopped}"
+            f"Growth stopped at epoch {self._epoch(trainer)}: {self.stopped}"
         )
         return restored
 
@@ -477,7 +488,7 @@ class _Growth:
             status=f"hidden layer added ({reason})",
         )
         trainer.progress.message(
-            f"Hidden layer {depth} added at epoch {trainer.epoch} ({reason}): "
+            f"Hidden layer {depth} added at epoch {self._epoch(trainer)} ({reason}): "
             f"widths {tuple(deeper.hidden_sizes)}"
         )
         return True
@@ -486,7 +497,7 @@ class _Growth:
         """Append this epoch's ``growth_history_`` record: no growth by
         default, ``fields`` set what the step found."""
         record = {
-            "epoch": trainer.epoch,
+            "epoch": self._epoch(trainer),
             "layer": None,
             "neurons_added": 0,
             "singular_values": np.empty(0),
@@ -507,7 +518,7 @@ class _Growth:
         and the next step tries again."""
         self._record(trainer, trainer.loss_curve[-1], status=f"skipped: {reason}")
         trainer.progress.message(
-            f"Growth step skipped at epoch {trainer.epoch}: {reason}"
+            f"Growth step skipped at epoch {self._epoch(trainer)}: {reason}"
         )
 
     def __call__(self, trainer):
@@ -515,7 +526,7 @@ class _Growth:
             return
         start = time.perf_counter()
         self._grow(trainer)
-        if self.history and self.history[-1]["epoch"] == trainer.epoch:
+        if self.history and self.history[-1]["epoch"] == self._epoch(trainer):
             self.history[-1]["seconds"] = time.perf_counter() - start
 
     def _grow(self, trainer):
@@ -523,7 +534,7 @@ class _Growth:
         module = trainer.module
         if self.held_out is not None:
             loss = self._held_out_loss(module)
-            self.checkpoints.append((loss, trainer.epoch, copy.deepcopy(module)))
+            self.checkpoints.append((loss, self._epoch(trainer), copy.deepcopy(module)))
             if loss < self.best_loss - est.tol:
                 self.best_loss = loss
                 self.misses = 0
@@ -632,7 +643,7 @@ class _Growth:
             status="grown",
         )
         trainer.progress.message(
-            f"Growth at epoch {trainer.epoch}: +{n_new} neurons in hidden layer "
+            f"Growth at epoch {self._epoch(trainer)}: +{n_new} neurons in hidden layer "
             f"{layer}, widths {record['hidden_layer_sizes']}, loss "
             f"{record['loss_before']:.5f} -> {record['loss_after']:.5f}"
         )
@@ -732,7 +743,8 @@ class _GrowingMLPMixin:
     def _callbacks(self, data, generator):
         warm = self.warm_start and hasattr(self, "growth_history_")
         history = list(self.growth_history_) if warm else []
-        self._growth = _Growth(self, data, generator, history)
+        offset = len(self.loss_curve_) if warm else 0
+        self._growth = _Growth(self, data, generator, history, offset)
         return (self._growth,)
 
     def _finish_training(self, trainer):

@@ -210,6 +210,7 @@ class Trainer:
         self.keep_initial_state = keep_initial_state
         self.loss_curve = []
         self.validation_scores = []
+        self._epoch_rows = []  # training rows of every completed epoch
         self.best_loss = math.inf
         self.best_validation_score = None
         self._best_val_loss = math.inf
@@ -221,6 +222,11 @@ class Trainer:
     @property
     def epoch(self):
         return self.n_iter
+
+    @property
+    def n_samples_seen(self):
+        """Training rows of the completed epochs (``MLPClassifier``'s ``t_``)."""
+        return sum(self._epoch_rows)
 
     def reset_best(self):
         """Forget the best validation state: a callback that changes the
@@ -363,6 +369,7 @@ class Trainer:
                 self._diverged(loss)
                 break
             self.n_iter += 1
+            self._epoch_rows.append(self._train_data[0].shape[0])
             self.loss_curve.append(loss)
             if early_stopping:
                 score, val_loss = self._validation_score(
@@ -466,6 +473,7 @@ class Trainer:
         kept = self._last_good_epoch
         del self.loss_curve[kept:]
         del self.validation_scores[kept:]
+        del self._epoch_rows[kept:]
         self.n_iter = kept
         self.best_loss = min(self.loss_curve, default=math.inf)
         for callback in self.callbacks:

@@ -227,9 +227,13 @@ class GrowthHistoryDisplay:
             _, axes = plt.subplots(1, 2, figsize=(10, 4))
         left, right = axes
         history = self.growth_history
-        start = history[0]["hidden_layer_sizes"] if history else ()
+        if history:  # the width before the first step
+            first = history[0]
+            start = sum(first["hidden_layer_sizes"]) - first["neurons_added"]
+        else:
+            start = sum(self.hidden_layer_sizes or ())
         epochs = [0] + [h["epoch"] for h in history]
-        widths = [sum(start)] + [sum(h["hidden_layer_sizes"]) for h in history]
+        widths = [start] + [sum(h["hidden_layer_sizes"]) for h in history]
         if self.hidden_layer_sizes is not None:
             epochs.append(max(len(self.loss_curve), epochs[-1]))
             widths.append(sum(self.hidden_layer_sizes))

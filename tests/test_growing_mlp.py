@@ -161,9 +161,14 @@ def test_warm_start_keeps_the_grown_network():
     X, y = _wave(400)
     reg = _reg(max_iter=30, warm_start=True).fit(X, y)
     sizes, n_records = reg.hidden_layer_sizes_, len(reg.growth_history_)
+    n_first = reg.n_iter_
     reg.fit(X, y)
     assert reg.hidden_layer_sizes_[0] >= sizes[0]
-    assert len(reg.growth_history_) >= n_records
+    assert len(reg.growth_history_) > n_records
+    # epochs count along loss_curve_, across the two fits (they restarted)
+    epochs = [h["epoch"] for h in reg.growth_history_]
+    assert epochs == sorted(epochs) and epochs[n_records] > n_first
+    assert epochs[-1] <= len(reg.loss_curve_) == n_first + reg.n_iter_
 
 
 def test_verbose_progress_shows_the_growing_widths(capsys):

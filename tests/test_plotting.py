@@ -83,7 +83,10 @@ def test_growth_history_display():
     X = StandardScaler().fit_transform(X)
     reg = GrowingMLPRegressor(random_state=0, device="cpu", max_iter=30).fit(X, y)
     display = GrowthHistoryDisplay.from_estimator(reg)
-    assert display.width_line_.get_ydata()[-1] == sum(reg.hidden_layer_sizes_)
+    widths = display.width_line_.get_ydata()
+    assert widths[0] == sum(reg.initial_hidden_layer_sizes)  # before any growth
+    assert reg.growth_history_[0]["neurons_added"] > 0 and widths[1] > widths[0]
+    assert widths[-1] == sum(reg.hidden_layer_sizes_)
     assert len(display.loss_line_.get_xdata()) == reg.n_iter_
     assert len(display.singular_value_collections_) == len(reg.growth_history_)
 

@@ -372,10 +372,13 @@ def test_warm_start_continues_from_the_previous_state(estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)
-        first_curve = list(est.loss_curve_)
+        first_curve, first_t = list(est.loss_curve_), est.t_
         est.fit(X, y)
     n_first = len(first_curve)
-    assert est.n_iter_ == len(est.loss_curve_) > n_first
+    # As MLPClassifier: n_iter_ counts the second fit's epochs, loss_curve_
+    # and t_ (training rows seen) go on.
+    assert est.n_iter_ == len(est.loss_curve_) - n_first > 0
+    assert first_t > 0 and est.t_ > first_t
     assert est.loss_curve_[:n_first] == first_curve
     # The second fit starts where the first one ended, not from scratch.
     assert est.loss_curve_[n_first] < 0.5 * (first_curve[0] + first_curve[-1])

@@ -164,7 +164,8 @@ def test_warm_start_continues_training(iris):
     clf = _clf(max_iter=5, warm_start=True).fit(X, y)
     first = clf.loss_curve_[:]
     clf.fit(X, y)
-    assert clf.n_iter_ == 10
+    assert clf.n_iter_ == 5  # this fit's epochs, as MLPClassifier
+    assert len(clf.loss_curve_) == 10 and clf.t_ == 10 * len(X)
     assert clf.loss_curve_[:5] == first
     assert clf.loss_curve_[5] < first[0]
     with pytest.raises(ValueError, match="classes seen before"):
