@@ -4,9 +4,8 @@ gromo (``pip install gromo==0.1.0``, BSD-3) is a torch toolkit: it provides
 growing layers, the statistics, the optimal updates and the new neurons, but no
 estimator, no training loop of its own for growth and no stopping rule.  This
 module writes the growth loop the way the authors' tutorials do
-(``examples/plot_growing_container_tutorial.py`` in the gromo repository), with
-the protocol of ``design/TINY.md`` ("Facts measured with gromo 0.1.0 on
-load_digits"):
+(``examples/plot_growing_container_tutorial.py`` in the gromo repository),
+with this protocol (measured with gromo 0.1.0 on load_digits):
 
 * network: ``GrowingMLP(in, C, hidden_size=w, number_hidden_layers=2,
   activation=nn.ReLU())``; start widths ``[1, 1]``; cross-entropy loss;
@@ -53,7 +52,8 @@ so a fresh Adam is built after every growth step (the tutorials build their
 optimizer inside the training function); it is kept across the final epochs.
 
 Statistics and the line search use the whole training set (1,347 rows on
-digits), which is below the "subsample of at most 4096 rows" of TINY.md.
+digits), which is below the subsample of at most 4096 rows that
+GrowingMLPClassifier uses (``growth_samples``).
 """
 
 from __future__ import annotations

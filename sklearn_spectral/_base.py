@@ -29,6 +29,7 @@ from torch.nn import functional as F
 
 from ._losses import binary_logistic, half_squared_error, softmax_cross_entropy
 from ._training import Trainer, copy_module
+from .nn.activations import ACTIVATIONS
 from .nn.spectral_layer import soft_threshold_
 
 #: Rows per chunk when predicting, so that hidden activations stay bounded.
@@ -103,7 +104,11 @@ SHARED_ATTRIBUTES_DOC = """    n_iter_ : int
     validation_scores_ : list of float or None
         Validation score of every epoch (``None`` without early stopping).
     best_validation_score_ : float or None
-        Best validation score (``None`` without early stopping).
+        Validation score of the kept model (``None`` without early
+        stopping): the best of every epoch, as ``MLPClassifier``, also
+        across growth steps; after a decision that replaced the network
+        (growth's restored or linear network, SpectralNAS's compaction
+        phase), the best since then.
     device_ : str
         Device the network was trained on.
     n_features_in_ : int
@@ -253,7 +258,7 @@ class BaseTorchEstimator(BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu", "elu"})],
+        "activation": [StrOptions(set(ACTIVATIONS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -433,6 +438,11 @@ class BaseTorchEstimator(BaseEstimator):
             except FloatingPointError as exc:
                 raise DivergenceError(str(exc)) from exc
             self._finish_training(trainer)
+            if self.early_stopping and trainer.best_validation_score is None:
+                # a callback replaced the network after the last epoch (growth's
+                # linear model): the score of what is kept
+                score, _ = trainer._validation_score(X_val, y_val, sw_val)
+                trainer.best_validation_score = score
         self.module_ = copy_module(trainer.module, "cpu", torch.float64).eval()
         # As MLPClassifier: n_iter_ counts this fit's epochs, t_ and
         # loss_curve_ go on across warm-start fits.

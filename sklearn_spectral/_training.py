@@ -73,6 +73,32 @@ def _shapes(state):
     return [(k, v.shape) for k, v in state.items()]
 
 
+class _KeptModel:
+    """A model kept at the end of an epoch: its state, and a copy of the
+    module whenever its shapes changed since the last one kept (a state alone
+    cannot rebuild a network of other widths, after growth or pruning)."""
+
+    def __init__(self):
+        self.state = self.shapes = self.module = None
+        self.epoch = 0
+
+    def keep(self, module, epoch):
+        state = _clone_state(module)
+        shapes = _shapes(state)
+        if shapes != self.shapes:
+            self.module = copy.deepcopy(module)
+            self.shapes = shapes
+        self.state, self.epoch = state, epoch
+
+    def restore(self, module):
+        """``module`` with the kept state, or the kept copy when the shapes
+        differ (then the caller needs a new optimizer)."""
+        if _shapes(module.state_dict()) != self.shapes:
+            module = self.module
+        module.load_state_dict(self.state)
+        return module
+
+
 class Trainer:
     """Mini-batch training of a torch module with scikit-learn's stopping rules.
 
@@ -229,13 +255,28 @@ class Trainer:
         return sum(self._epoch_rows)
 
     def reset_best(self):
-        """Forget the best validation state: a callback that changes the
-        module's shape (growth, pruning) calls this, since the saved state no
-        longer fits; the next epoch's score becomes the best."""
-        if self._best_state is not None:
-            self._best_state = _clone_state(self.module)
+        """Forget the best validation model: the current one becomes it and
+        the next epoch's score is the best. A callback that replaced the
+        network by its own decision (:meth:`replace_module`) or started a
+        new phase calls this; a network that only grew does not (the best
+        model is kept whole, and comes back at the end if no later one beats
+        it, as ``MLPClassifier`` keeps its best)."""
+        if self._best is not None:
+            self._keep_best()
             self.best_validation_score = None
             self._best_val_loss = math.inf
+
+    def _keep_best(self):
+        """Keep the current model as the best validation model."""
+        self._best.keep(self.module, self.n_iter)
+
+    def _load_best(self):
+        """Put the best validation model back (a network of other shapes
+        with a new optimizer)."""
+        module = self._best.restore(self.module)
+        if module is not self.module:
+            self.module = module
+            self.optimizer = make_adam(module.parameters(), self.learning_rate_init)
 
     def set_training_data(self, X, y, sample_weight=None):
         """Train on other rows from the next epoch on (a callback that held
@@ -339,9 +380,10 @@ class Trainer:
         """
         early_stopping = X_val is not None
         self._train_data = (X, y, sample_weight)
-        self._best_state = _clone_state(self.module) if early_stopping else None
-        self._last_good_state = None
-        self._snapshot_shapes = self._snapshot_module = None
+        self._best = _KeptModel() if early_stopping else None
+        if early_stopping:
+            self._keep_best()
+        self._last_good = _KeptModel()
         self._new_phase = False
         if self.keep_initial_state:
             self._snapshot()
@@ -351,11 +393,11 @@ class Trainer:
             try:
                 self._epochs(X_val, y_val, sample_weight_val)
             except KeyboardInterrupt:
-                if self._last_good_state is None:
+                if self._last_good.state is None:
                     raise  # no complete epoch: nothing worth keeping
                 self._interrupted()
-            if early_stopping and self._best_state is not None:
-                self.module.load_state_dict(self._best_state)
+            if self._best is not None:
+                self._load_best()
         finally:
             self.progress.close()
         return self
@@ -382,7 +424,7 @@ class Trainer:
                 if best is None or (score, -val_loss) > (best, -best_val_loss):
                     self.best_validation_score = score
                     self._best_val_loss = val_loss
-                    self._best_state = _clone_state(self.module)
+                    self._keep_best()
             validation_decides = early_stopping and not self._new_phase
             if validation_decides:
                 improved = (
@@ -441,8 +483,8 @@ class Trainer:
             return False
         self._new_phase = True  # from now on the training loss decides
         self.best_loss = math.inf
-        if self._best_state is not None:
-            self.module.load_state_dict(self._best_state)
+        if self._best is not None:
+            self._load_best()
             self.reset_best()
         return True
 
@@ -453,24 +495,15 @@ class Trainer:
         when its shapes changed (growth, pruning), so that an interrupt in
         the middle of a shape change can go back to a whole network.
         """
-        state = _clone_state(self.module)
-        shapes = _shapes(state)
-        if shapes != self._snapshot_shapes:
-            self._snapshot_module = copy.deepcopy(self.module)
-            self._snapshot_shapes = shapes
-        self._last_good_state = state
-        self._last_good_epoch = self.n_iter
+        self._last_good.keep(self.module, self.n_iter)
 
     def _restore_snapshot(self):
         """Go back to the last good model, forgetting the epochs after it."""
-        if _shapes(self.module.state_dict()) != self._snapshot_shapes:
-            self.module = self._snapshot_module  # stopped inside a shape change
-        self.module.load_state_dict(self._last_good_state)
-        if self._best_state is not None and _shapes(self._best_state) != (
-            self._snapshot_shapes
-        ):  # the best state was taken after a growth this rollback undid
-            self._best_state = None
-        kept = self._last_good_epoch
+        # (a module copy when stopped inside a shape change)
+        self.module = self._last_good.restore(self.module)
+        kept = self._last_good.epoch
+        if self._best is not None and self._best.epoch > kept:
+            self._best = None  # taken in an epoch this rollback undid
         del self.loss_curve[kept:]
         del self.validation_scores[kept:]
         del self._epoch_rows[kept:]
@@ -485,9 +518,9 @@ class Trainer:
         model (or, with early stopping, the best one) and warn. An interrupt
         before the first complete epoch leaves nothing to keep and propagates;
         a second interrupt, during this clean-up or later, aborts the fit."""
-        epoch = self.n_iter + 1 if self._last_good_epoch == self.n_iter else self.n_iter
+        epoch = self.n_iter + 1 if self._last_good.epoch == self.n_iter else self.n_iter
         self._restore_snapshot()
-        if self._best_state is not None:
+        if self._best is not None:
             kept = "the best model so far"
         elif self.n_iter:
             kept = f"the model of epoch {self.n_iter}"
@@ -506,7 +539,7 @@ class Trainer:
             f"Training diverged at epoch {self.n_iter + 1}: the loss is {loss}. "
             "Lower learning_rate_init, standardize the inputs, or increase alpha."
         )
-        if self._last_good_state is None:
+        if self._last_good.state is None:
             raise FloatingPointError(msg + " No finite model was reached.")
         self._restore_snapshot()
         # Adam moments are poisoned by the non-finite step: start them afresh.

@@ -3,13 +3,13 @@ import math
 import pytest
 import torch
 
+from sklearn_spectral.nn import ACTIVATIONS
 from sklearn_spectral.nn.global_spectral import (
     GlobalSpectralNetwork,
     binomial_inverse,
     dense_forward,
     used_nodes,
 )
-from sklearn_spectral.nn.spectral_layer import ACTIVATIONS
 
 SIZES = [
     (3, 2),  # B = 1: no hidden layer
@@ -51,7 +51,7 @@ def _dense_blocks(net):
 
 
 def _literal_recurrence(net, x):
-    """The carry recurrence of SPECTRAL.md 2.1, written with two products."""
+    """The carry recurrence of the SPARCS blocks, written with two products."""
     act = ACTIVATIONS[net.activation]
     lams, n_blocks = net.eigenvalues, len(net.phis)
     z = x

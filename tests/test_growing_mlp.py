@@ -198,12 +198,12 @@ def test_growth_keeps_the_network_of_the_best_held_out_loss(monkeypatch):
     # The held-out loss gets worse after the first growth step: growth stops
     # after GROWTH_PATIENCE steps and puts back the network it had then,
     # before it grew (checkpoints are taken before each step).
-    from sklearn_spectral import _growing_mlp
+    from sklearn_spectral.train import growth
 
     # (then 6 at every epoch after growth: the network no longer improves)
     losses = itertools.chain([1.0, 2.0, 3.0, 4.0, 5.0], itertools.repeat(6.0))
     monkeypatch.setattr(
-        _growing_mlp._Growth, "_held_out_loss", lambda self, module: next(losses)
+        growth.Growth, "_held_out_loss", lambda self, module: next(losses)
     )
     X, y = _wave(300)
     reg = _reg(max_iter=30, max_hidden_layers=1).fit(X, y)
@@ -300,10 +300,10 @@ def test_a_deeper_network_that_does_not_pay_off_is_rolled_back(monkeypatch):
     # Held-out loss 1 for one hidden layer, 2 for two: after the deeper
     # network's two growth steps without improvement, the best one-layer
     # network is put back, and no second deepening is tried.
-    from sklearn_spectral import _growing_mlp
+    from sklearn_spectral.train import growth
 
     monkeypatch.setattr(
-        _growing_mlp._Growth,
+        growth.Growth,
         "_held_out_loss",
         lambda self, module: float(len(module.hidden_sizes)),
     )

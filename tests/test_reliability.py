@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone, is_classifier, is_regressor
-from sklearn.datasets import make_regression
+from sklearn.datasets import make_friedman1, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_spectral import GrowingMLPRegressor
-from sklearn_spectral import _growing_mlp as growing_module
 from sklearn_spectral._training import Trainer
+from sklearn_spectral.train import growth as growing_module
 
 from ._estimators import cheap_instances, supervised_instances
 
@@ -109,9 +109,7 @@ def test_interrupt_keeps_the_last_complete_epoch(estimator, monkeypatch):
         # The kept model is exactly the one a 3-epoch fit gives (without the
         # end-of-fit decisions of growth, which an interrupt skips).
         monkeypatch.undo()
-        monkeypatch.setattr(
-            growing_module._Growth, "finish", lambda self, trainer: None
-        )
+        monkeypatch.setattr(growing_module.Growth, "finish", lambda self, trainer: None)
         three = _fit(clone(estimator).set_params(max_iter=3), X, y)
         _assert_identical(outputs, _outputs(three, X))
 
@@ -137,31 +135,52 @@ def test_interrupt_during_a_growth_step_goes_back_to_the_last_epoch(where, monke
     assert est.hidden_layer_sizes_ == est.initial_hidden_layer_sizes
     monkeypatch.undo()
     # (the 4-epoch fit without the end-of-fit decisions an interrupt skips)
-    monkeypatch.setattr(growing_module._Growth, "finish", lambda self, trainer: None)
+    monkeypatch.setattr(growing_module.Growth, "finish", lambda self, trainer: None)
     four = _fit(clone(est).set_params(max_iter=4), X, y)
     np.testing.assert_array_equal(est.predict(X), four.predict(X))
 
 
-def test_interrupt_after_a_growth_reset_the_best_model(monkeypatch):
-    # With early stopping, a growth step replaces the best state by the grown
-    # network's; an interrupt right then rolls the growth back, and the best
-    # state with it: the last complete epoch's model is kept.
+def test_interrupt_after_a_growth_with_early_stopping(monkeypatch):
+    # With early stopping, an interrupt right after a growth step rolls the
+    # growth back; the kept model (the best of the complete epochs) has the
+    # start widths.
     est = GrowingMLPRegressor(
         max_iter=20, grow_every=5, early_stopping=True, random_state=0, device="cpu"
     )
     X, y = _data(est, n=200)
-    reset_best = Trainer.reset_best
+    original = growing_module.apply_growth
 
-    def interrupted(self):
-        reset_best(self)
+    def interrupted(*args, **kwargs):
+        original(*args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Trainer, "reset_best", interrupted)
-    with pytest.warns(ConvergenceWarning, match="during epoch 5; the model of epoch 4"):
+    monkeypatch.setattr(growing_module, "apply_growth", interrupted)
+    with pytest.warns(ConvergenceWarning, match="during epoch 5; the"):
         est.fit(X, y)
     assert est.n_iter_ == 4
     assert est.hidden_layer_sizes_ == est.initial_hidden_layer_sizes
     assert np.isfinite(est.predict(X)).all()
+
+
+def test_early_stopping_keeps_the_best_network_across_growth():
+    # As MLPClassifier: the kept model is the best of all epochs, even when
+    # the network grew after it, and best_validation_score_ is its score
+    # (before: the best since the last growth step, below the maximum for 2
+    # of 5 seeds). A linear model that replaced the network is scored too.
+    kept_networks = 0
+    for seed in range(5):
+        est = GrowingMLPRegressor(
+            max_iter=60, early_stopping=True, random_state=seed, device="cpu"
+        )
+        X, y = make_friedman1(400, noise=0.3, random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+        assert np.isfinite(est.best_validation_score_)
+        if "linear model" not in est.growth_stop_reason_:
+            kept_networks += 1
+            assert est.best_validation_score_ == max(est.validation_scores_)
+    assert kept_networks >= 2
 
 
 def test_interrupt_with_early_stopping_keeps_the_best_model(monkeypatch):

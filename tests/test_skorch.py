@@ -72,3 +72,20 @@ def test_spectral_module_in_a_plain_skorch_net():
     net = _net(SpectralMLP, module__layer_sizes=[6, 16, 3]).fit(X, y)
     assert net.predict(X).shape == (600,)
     assert net.score(X, y) > 0.6
+
+
+def test_growth_callback_records_what_the_estimators_record():
+    # One growth implementation: the callback's records and stop reason are
+    # those of GrowingMLPClassifier.growth_history_ / growth_stop_reason_.
+    from sklearn_spectral import GrowingMLPClassifier
+
+    X, y = _task()
+    growth = GrowthCallback(grow_every=3)
+    _net(GrowingMLP, [growth], module__layer_sizes=[6, 1, 3]).fit(X, y)
+    clf = GrowingMLPClassifier(max_iter=5, device="cpu", random_state=0).fit(X, y)
+    assert set(growth.history_[0]) == set(clf.growth_history_[0])
+    statuses = [h["status"] for h in growth.history_]
+    assert statuses[0] == "grown"
+    assert growth.stop_reason_ in statuses + ["max_iter reached while growing"]
+    epochs = [h["epoch"] for h in growth.history_]
+    assert epochs == sorted(epochs) and all(e % 3 == 0 for e in epochs)

@@ -376,3 +376,40 @@ def test_a_tied_validation_score_goes_to_the_lower_validation_loss():
         final = float(_mse(trainer.module(X_val), y_val))
     assert final == pytest.approx(min(val_losses), rel=1e-6)
     assert final < 0.5 * val_losses[0]
+
+
+def test_the_best_validation_model_survives_a_change_of_shape():
+    # A callback swaps in a network of other shapes (as growth does, without
+    # replace_module); it validates worse, so the end of training puts back
+    # the best model, whole, as MLPClassifier keeps its best.
+    X, y = _data(128)
+    X_val, y_val = _data(64, seed=1)
+
+    class Widen:
+        def __call__(self, trainer):
+            if trainer.epoch == 20:
+                torch.manual_seed(1)
+                trainer.module = torch.nn.Sequential(
+                    torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)
+                )
+                trainer.optimizer = torch.optim.SGD(trainer.module.parameters(), lr=0)
+
+    trainer = Trainer(
+        _linear(),
+        _mse,
+        score_fn=_neg_mse,
+        learning_rate_init=0.05,
+        batch_size=16,
+        max_iter=40,
+        n_iter_no_change=100,
+        callbacks=[Widen()],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        trainer.fit(X, y, X_val=X_val, y_val=y_val)
+    assert max(trainer.validation_scores[20:]) < max(trainer.validation_scores[:20])
+    assert isinstance(trainer.module, torch.nn.Linear)
+    with torch.no_grad():
+        final = _neg_mse(trainer.module(X_val), y_val, None)
+    assert final == pytest.approx(max(trainer.validation_scores), rel=1e-6)
+    assert trainer.best_validation_score == max(trainer.validation_scores)

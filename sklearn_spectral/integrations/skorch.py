@@ -24,32 +24,70 @@ Examples
 True
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from ..nn.growing import apply_growth, choose_growth, line_search
 from ..nn.pruning import node_scores, prune, select_nodes
+from ..train.growth import Growth
 
 
-def _training_tensors(net, dataset, max_rows, generator):
-    """Up to ``max_rows`` random rows of the training set, on the net's device."""
-    X, y = dataset.X, dataset.y
-    n = len(y)
-    idx = torch.randperm(n, generator=generator)[:max_rows].numpy()
-    X = torch.as_tensor(np.asarray(X)[idx], dtype=torch.float32, device=net.device)
-    y = torch.as_tensor(np.asarray(y)[idx], device=net.device)
-    return X, y
+class _SkorchTrainer:
+    """What :class:`~sklearn_spectral.train.Growth` uses of a trainer, on a
+    skorch net."""
+
+    def __init__(self, net):
+        self.net = net
+        self.stop_training = False
+
+    @property
+    def module(self):
+        return self.net.module_
+
+    @property
+    def optimizer(self):
+        return self.net.optimizer_
+
+    @property
+    def epoch(self):
+        return len(self.net.history)
+
+    @property
+    def loss_curve(self):
+        return self.net.history[:, "train_loss"]
+
+    @property
+    def progress(self):
+        return self
+
+    def message(self, text):
+        if self.net.verbose:
+            print(text)
+
+    def replace_module(self, module):
+        self.net.module_ = module
+        self.net.initialize_optimizer()
+
+    def reset_best(self):
+        """(skorch's own checkpoints are the user's callbacks)"""
 
 
 class GrowthCallback(Callback):
     """Grow a skorch net's :class:`~sklearn_spectral.nn.GrowingMLP` with TINY.
 
-    Every ``grow_every`` epochs, the hidden layer whose best new neurons
-    promise the largest first-order loss decrease gets them (those with
-    ``lambda_k^2 >= growth_threshold * loss``), with a line-searched
-    amplitude. The net's optimizer keeps its state for the old weights (Adam
-    moments padded with zeros for the new ones); no optimizer is rebuilt.
+    The growth of :class:`~sklearn_spectral.GrowingMLPClassifier` (the same
+    :class:`~sklearn_spectral.train.Growth` callback), deciding on the
+    training rows: every ``grow_every`` epochs, the hidden layer whose best
+    new neurons promise the largest first-order loss decrease gets them
+    (those with ``lambda_k^2 >= growth_threshold * loss``), with a
+    line-searched amplitude, until no neuron passes. The net's optimizer
+    keeps its state for the old weights (Adam moments padded with zeros for
+    the new ones). The held-out decisions of the estimators (line search,
+    rollback to the best network, added hidden layers, the linear model) need
+    rows the net does not train on and are not made here. The net's
+    criterion must average over the rows (skorch's default).
 
     Parameters
     ----------
@@ -61,6 +99,8 @@ class GrowthCallback(Callback):
         Most neurons added by one step.
     max_hidden_units : int or None, default=None
         Cap on the total number of hidden neurons.
+    layer_selection : {"first_order", "round_robin"}, default="first_order"
+        Which hidden layer a step widens.
     growth_samples : int, default=4096
         Training rows used for the statistics and the line search.
     seed : int, default=0
@@ -69,9 +109,15 @@ class GrowthCallback(Callback):
     Attributes
     ----------
     history_ : list of dict
-        One record per growth step: epoch, layer, neurons added, gamma, loss
-        before and after.
+        One record per growth step, as ``growth_history_`` of the estimators.
+    stop_reason_ : str
+        Why growth stopped (empty while it goes on).
     """
+
+    #: Settings :class:`~sklearn_spectral.train.Growth` reads that only its
+    #: held-out decisions use.
+    tol = 1e-4
+    max_hidden_layers = 1
 
     def __init__(
         self,
@@ -79,6 +125,7 @@ class GrowthCallback(Callback):
         growth_threshold=3e-4,
         max_neurons_per_step=16,
         max_hidden_units=None,
+        layer_selection="first_order",
         growth_samples=4096,
         seed=0,
     ):
@@ -86,62 +133,35 @@ class GrowthCallback(Callback):
         self.growth_threshold = growth_threshold
         self.max_neurons_per_step = max_neurons_per_step
         self.max_hidden_units = max_hidden_units
+        self.layer_selection = layer_selection
         self.growth_samples = growth_samples
         self.seed = seed
 
     def initialize(self):
         self.history_ = []
-        self._generator = torch.Generator().manual_seed(self.seed)
+        self.stop_reason_ = ""
+        self._growth = self._trainer = None
         return self
 
-    def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        epoch = len(net.history)
-        if epoch % self.grow_every or dataset_train is None:
-            return
-        module = net.module_
-        capacity = (  # neurons the network may still take; None: no cap
-            None
-            if self.max_hidden_units is None
-            else self.max_hidden_units - sum(module.hidden_sizes)
-        )
-        if capacity is not None and capacity <= 0:
-            return
-        X, y = _training_tensors(
-            net, dataset_train, self.growth_samples, self._generator
-        )
+    def _loss(self, output, target, sample_weight=None):
+        return self._trainer.net.criterion_(output, target)
 
-        def loss_fn(output, target):
-            return net.criterion_(output, target)
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        device = net.device
+        X = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=device)
+        y = torch.as_tensor(np.asarray(y), device=device)
+        data = SimpleNamespace(train=(X, y, None), validation=None, held_out=None)
+        data.all = None
+        self._trainer = _SkorchTrainer(net)
+        generator = torch.Generator().manual_seed(self.seed)
+        self._growth = Growth(self, data, generator, self.history_)
 
-        choice = choose_growth(
-            module,
-            range(len(module.hidden_sizes)),
-            X,
-            y,
-            loss_fn,
-            growth_threshold=self.growth_threshold,
-            max_neurons=self.max_neurons_per_step,
-            capacity=capacity,
-        )
-        if choice is None or not choice.n_neurons:
-            return
-        layer, proposal, n_new = choice.layer, choice.proposal, choice.n_neurons
-        gamma, loss_after, loss_before = line_search(
-            module, layer, proposal, n_new, X, y, loss_fn, gamma_max=1.0
-        )
-        if gamma <= 0:
-            return
-        apply_growth(module, layer, proposal, gamma, n_new, optimizer=net.optimizer_)
-        self.history_.append(
-            dict(
-                epoch=epoch,
-                layer=layer,
-                neurons_added=n_new,
-                gamma=float(gamma),
-                loss_before=float(loss_before),
-                loss_after=float(loss_after),
-            )
-        )
+    def on_epoch_end(self, net, **kwargs):
+        self._growth(self._trainer)
+
+    def on_train_end(self, net, **kwargs):
+        self._growth.finish(self._trainer)
+        self.stop_reason_ = self._growth.stopped
 
 
 class PruningCallback(Callback):

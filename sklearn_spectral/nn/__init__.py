@@ -1,5 +1,6 @@
 """Pure torch modules and math (no scikit-learn)."""
 
+from .activations import ACTIVATIONS, Activation, get_activation
 from .global_spectral import (
     GlobalSpectralNetwork,
     binomial_inverse,
@@ -17,7 +18,6 @@ from .growing import (
     propose_growth,
 )
 from .spectral_layer import (
-    ACTIVATIONS,
     SpectralLinear,
     SpectralMLP,
     dense_adjacency,
@@ -27,6 +27,7 @@ from .spectral_layer import (
 
 __all__ = [
     "ACTIVATIONS",
+    "Activation",
     "GlobalSpectralNetwork",
     "GrowingMLP",
     "GrowthProposal",
@@ -36,6 +37,7 @@ __all__ = [
     "apply_growth",
     "binomial_inverse",
     "dense_forward",
+    "get_activation",
     "growth_statistics",
     "inverse_sqrt",
     "line_search",

@@ -1,4 +1,6 @@
-"""Global spectral parametrization of a whole network (SPARCS, SPECTRAL.md section 2).
+"""Global spectral parametrization of a whole network (SPARCS: Peri, Chicchi,
+Fanelli and Giambagli, "Spectral Architecture Search for Neural Networks",
+arXiv:2504.00885).
 
 All ``N = n_1 + ... + n_{B+1}`` nodes of a feed-forward network with layers
 ``1..B+1`` (``1`` = input, ``B+1`` = output) are stacked into one adjacency
@@ -8,7 +10,7 @@ All ``N = n_1 + ... + n_{B+1}`` nodes of a feed-forward network with layers
 
 where ``phi_k`` has shape ``(n_{k+1}, n_k)`` (torch layout) and node ``i`` of
 layer ``k`` has the single eigenvalue ``lambda_k[i]``. The strictly-lower block
-from layer ``j`` to layer ``i`` is (seed eq. 3)
+from layer ``j`` to layer ``i`` is (SPARCS eq. 3)
 
     W_{i,j} = (-1)^{i-1-j} [phi_{i-1} diag(lambda_{i-1}) - diag(lambda_i) phi_{i-1}]
               phi_{i-2} ... phi_j,
@@ -30,7 +32,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .spectral_layer import ACTIVATIONS, _activation_backward, soft_threshold_
+from .activations import ACTIVATIONS, get_activation
+from .spectral_layer import soft_threshold_
 
 __all__ = ["GlobalSpectralNetwork", "binomial_inverse", "dense_forward", "used_nodes"]
 
@@ -123,7 +126,7 @@ class GlobalSpectralNetwork(nn.Module):
 
     Notes
     -----
-    **Initialization: the perceptron start** (SPECTRAL.md 2.2). ``lambda_k = 0``
+    **Initialization: the perceptron start** (SPARCS). ``lambda_k = 0``
     for ``k <= B``, ``lambda_{B+1} = 1``, biases 0 and ``phi_k ~ N(0, 1/n_k)``
     (so the carry neither explodes nor vanishes with depth). Then every block
     into a hidden layer vanishes, the hidden activations are ``sigma(0)`` and,
@@ -186,10 +189,7 @@ class GlobalSpectralNetwork(nn.Module):
             raise ValueError(
                 f"layer_sizes must hold at least two positive widths, got {layer_sizes}"
             )
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
-            )
+        get_activation(activation)
         if not hidden_eigenvalue_init >= 0:
             raise ValueError(
                 f"hidden_eigenvalue_init must be >= 0, got {hidden_eigenvalue_init!r}"
@@ -259,7 +259,7 @@ class GlobalSpectralNetwork(nn.Module):
         adjacent block (the weights the recurrence builds anyway) and every
         long-range block into the output layer, the perceptron's
         ``W_{B+1,1}`` among them. The readout blocks come from one chain
-        ``W_{B+1,j} = -W_{B+1,j+1} phi_j`` (seed eq. 3), ``B - 1`` products
+        ``W_{B+1,j} = -W_{B+1,j+1} phi_j`` (SPARCS eq. 3), ``B - 1`` products
         of ``n_{B+1}`` rows, so the cost stays linear in depth; long-range
         blocks between hidden layers are not penalized. Without the readout
         blocks the perceptron's map ``W_{B+1,1} = (-1)^B lambda_{B+1}
@@ -375,7 +375,7 @@ class GlobalSpectralNetwork(nn.Module):
                 phi, bias = phis[k], biases[k]
                 w, z = weights[k], carries[k]
                 if k < last:
-                    g = _activation_backward(activation, hidden[k], carry_grad)
+                    g = ACTIVATIONS[activation].backward(hidden[k], carry_grad)
                 d_weight = torch.addmm(w, g.t(), z, beta=c) if alpha else g.t() @ z
                 if k == last and d_last is not None:
                     d_weight = d_weight + d_last
@@ -418,7 +418,7 @@ class GlobalSpectralNetwork(nn.Module):
 
     @torch.no_grad()
     def blocks(self, dtype=torch.float64):
-        """Dense blocks ``W_{i,j}`` by seed eq. 3, for diagnostics.
+        """Dense blocks ``W_{i,j}`` by SPARCS eq. 3, for diagnostics.
 
         Parameters
         ----------
@@ -502,7 +502,7 @@ class GlobalSpectralNetwork(nn.Module):
         The entries of node ``r`` of layer ``k <= B`` are column ``r`` of
         ``phi_k`` (its outgoing side) and, for a hidden node, row ``r`` of
         ``phi_{k-1}`` (its incoming side). Zeroing them removes the node from
-        every block ``W_{i,j}`` whatever the eigenvalues (seed eq. 3).
+        every block ``W_{i,j}`` whatever the eigenvalues (SPARCS eq. 3).
 
         Parameters
         ----------

@@ -1,4 +1,4 @@
-"""Growing networks with TINY (TINY.md; Verbockhaven et al., TMLR 2024).
+"""Growing networks with TINY (Verbockhaven et al., TMLR 2024).
 
 Notation: ``b_0(x) = (x, 1)``, ``a_l = W_l b_{l-1}``, ``b_l = (sigma(a_l), 1)``.
 Growing hidden layer ``h`` (0-based index of the hidden layers) adds neurons
@@ -43,34 +43,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import nn
 
-from .spectral_layer import ACTIVATIONS
-
-#: ``sigma(0)``; the new neurons' constant output ``sigma(0) omega_k`` is
-#: subtracted from the bias of the next layer so that they start as a
-#: perturbation of order ``gamma`` (only the logistic activation needs it).
-ACTIVATION_AT_ZERO = {
-    "identity": 0.0,
-    "logistic": 0.5,
-    "tanh": 0.0,
-    "relu": 0.0,
-    "elu": 0.0,
-}
-
-#: ``sigma'(0)`` in the first-order gain of the new neurons. ReLU is not
-#: differentiable at 0; ``relu(z) = z / 2 + |z| / 2`` and ``0.5`` is the slope of
-#: its linear part.
-ACTIVATION_SLOPE_AT_ZERO = {
-    "identity": 1.0,
-    "logistic": 0.25,
-    "tanh": 1.0,
-    "relu": 0.5,
-    "elu": 1.0,
-}
-
-#: Activations with an exact identity on the previous hidden layer's outputs,
-#: and the bias that puts those outputs in their linear range: ReLU outputs
-#: are ``>= 0`` and ELU outputs ``>= -1``; ``elu(z) = z`` for ``z >= 0``.
-IDENTITY_LAYER_SHIFT = {"identity": 0.0, "relu": 0.0, "elu": 1.0}
+from .activations import ACTIVATIONS, get_activation
 
 _STATE_NOT_PADDED = ("step",)
 
@@ -145,17 +118,13 @@ class GrowingMLP(nn.Module):
 
     def __init__(self, layer_sizes, *, activation="relu", generator=None):
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
-            )
+        factor = get_activation(activation).glorot_factor
         layer_sizes = [int(size) for size in layer_sizes]
         if len(layer_sizes) < 2 or min(layer_sizes) < 0:
             raise ValueError(
                 f"layer_sizes needs at least two non-negative widths, got {layer_sizes}"
             )
         self.activation = activation
-        factor = 2.0 if activation == "logistic" else 6.0
         layers = []
         for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:], strict=True):
             bound = math.sqrt(factor / (n_in + n_out)) if n_in + n_out else 0.0
@@ -204,7 +173,8 @@ class GrowingMLP(nn.Module):
         >>> bool(torch.allclose(net(X), X @ W.T + b, atol=1e-5))
         True
         """
-        if activation not in ("identity", "tanh", "relu", "elu"):
+        linear_range = get_activation(activation).linear_range
+        if linear_range is None:
             raise ValueError(
                 f"no linear range to hold a linear map for activation {activation!r}"
             )
@@ -214,10 +184,10 @@ class GrowingMLP(nn.Module):
         n_out = weight.shape[0]
         eye = torch.eye(n_out, dtype=torch.float64)
         scale, shift = 1.0, torch.zeros(n_out, dtype=torch.float64)
-        if activation in ("relu", "elu"):
+        if linear_range == "nonnegative":
             low, high = z.min(dim=0).values, z.max(dim=0).values
             shift = high - 2 * low + 1.0  # z + shift >= 1 + (high - low) on X
-        elif activation == "tanh":
+        elif linear_range == "near_zero":
             scale = 0.01 / max(float(z.abs().max()), 1e-12)
         layers = [_make_linear(scale * weight, scale * shift)]
         layers += [_make_linear(eye, 0 * shift) for _ in range(n_hidden - 1)]
@@ -329,17 +299,22 @@ class GrowingMLP(nn.Module):
         >>> bool(torch.allclose(net(x), before))
         True
         """
-        if self.activation not in IDENTITY_LAYER_SHIFT:
+        shift = ACTIVATIONS[self.activation].identity_shift
+        if shift is None:
+            exact = sorted(
+                name
+                for name, act in ACTIVATIONS.items()
+                if act.identity_shift is not None
+            )
             raise ValueError(
                 f"the {self.activation!r} activation has no exact identity; "
-                f"a hidden layer can be added for {sorted(IDENTITY_LAYER_SHIFT)}"
+                f"a hidden layer can be added for {exact}"
             )
         if len(self.layers) < 2:
             raise ValueError("the network has no hidden layer to pass on")
         last = self.layers[-1]
         like = dict(dtype=last.weight.dtype, device=last.weight.device)
         width = last.in_features
-        shift = IDENTITY_LAYER_SHIFT[self.activation]
         identity = _make_linear(
             torch.eye(width, **like), torch.full((width,), shift, **like)
         )
@@ -635,11 +610,11 @@ class GrowthProposal:
         """First-order loss decrease per unit ``gamma`` of the move and ``n_neurons``.
 
         ``first_order_gain + sigma'(0) * sum_{k < n_neurons} neuron_first_order``
-        with ``sigma'(0)`` from :data:`ACTIVATION_SLOPE_AT_ZERO` (0.5 for ReLU,
+        with ``sigma'(0)`` from the activation's ``slope_at_zero`` (0.5 for ReLU,
         an approximation).
         """
         k = self.n_neurons if n_neurons is None else n_neurons
-        slope = ACTIVATION_SLOPE_AT_ZERO[self.activation]
+        slope = ACTIVATIONS[self.activation].slope_at_zero
         return self.first_order_gain + slope * float(self.neuron_first_order[:k].sum())
 
 
@@ -778,7 +753,7 @@ def apply_growth(module, hidden_index, proposal, gamma, n_neurons, optimizer=Non
     root = math.sqrt(gamma)
     fan_out = root * proposal.fan_out
     module.grow(h, root * proposal.fan_in, fan_out, optimizer)
-    sigma0 = ACTIVATION_AT_ZERO[module.activation]
+    sigma0 = ACTIVATIONS[module.activation].at_zero
     if sigma0:
         bias = module.layers[h + 1].bias
         with torch.no_grad():
@@ -862,7 +837,7 @@ def line_search(
     h, proposal = _check_proposal(module, hidden_index, proposal, n_neurons)
     X, y, w = _as_inputs(module, X, y, sample_weight)
     act = ACTIVATIONS[module.activation]
-    sigma0 = ACTIVATION_AT_ZERO[module.activation]
+    sigma0 = ACTIVATIONS[module.activation].at_zero
     with torch.no_grad():
         z, hidden, a = _prefix(module, h, X)
         loss0 = float(_loss(loss_fn, _forward_from(module, h + 1, a), y, w))

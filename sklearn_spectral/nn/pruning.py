@@ -1,4 +1,6 @@
-"""Node relevance and structured pruning of hidden nodes (SPECTRAL.md section 3).
+"""Node relevance and structured pruning of hidden nodes (Buffoni, Civitelli,
+Giambagli, Chicchi, Fanelli, "Spectral pruning of fully connected layered
+neural networks", Sci. Rep. 12, 11201, 2022).
 
 Three steps, each usable on its own:
 
@@ -383,7 +385,7 @@ def _prune_global(net, keep, fold_biases):
         removed[kept] = False
         if fold_biases and bool(removed.any()):
             # Direct contribution W_{i,layer}[:, removed] c of the constant
-            # activations c to every later layer i, by seed eq. 3:
+            # activations c to every later layer i, by SPARCS eq. 3:
             # W_{i,l} = (-1)^{i-1-l} W_{i,i-1} phi_{i-2} ... phi_l, applied to
             # c right to left (matrix-vector products only).
             carried = act(biases[layer - 1][removed])
@@ -472,7 +474,7 @@ def prune(module, keep, *, fold_biases=True):
 
         b_j += W_{j,l}[:, removed] @ sigma(b_l[removed])    for all j > l,
 
-    with the long-range blocks ``W_{j,l}`` of seed eq. 3 (computed by
+    with the long-range blocks ``W_{j,l}`` of SPARCS eq. 3 (computed by
     matrix-vector products). Pruning is exact when each removed node has
 
     - ``phis[k + 1][:, i] = 0`` (zero outgoing ``phi``), for any eigenvalues:

@@ -1,4 +1,5 @@
-"""Layer-wise spectral layers (SPECTRAL.md section 1).
+"""Layer-wise spectral layers (Giambagli, Buffoni, Carletti, Nocentini and
+Fanelli, "Machine learning in spectral domain", Nat. Commun. 12, 1330, 2021).
 
 Two adjacent layers form a bipartite graph with self-loops whose adjacency is
 ``A = Phi Lambda Phi^{-1}`` with ``Phi = [[I, 0], [phi, I]]`` and
@@ -18,13 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-ACTIVATIONS = {
-    "identity": lambda x: x,
-    "logistic": torch.sigmoid,
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-    "elu": F.elu,
-}
+from .activations import ACTIVATIONS, get_activation
 
 
 def spectral_weight(phi, lambda_in, lambda_out):
@@ -74,23 +69,6 @@ def soft_threshold_(tensors, threshold):
         raise ValueError(f"threshold must be >= 0, got {threshold}")
     for t in tensors:
         t.copy_(t.sign() * (t.abs() - threshold).clamp_(min=0))
-
-
-def _activation_backward(activation, output, grad):
-    """``grad * act'(z)`` from the activation's output ``a = act(z)``, with the
-    kernels autograd itself uses for these activations."""
-    aten = torch.ops.aten
-    if activation == "identity":
-        return grad
-    if activation == "tanh":
-        return aten.tanh_backward(grad, output)
-    if activation == "logistic":
-        return aten.sigmoid_backward(grad, output)
-    if activation == "relu":
-        return aten.threshold_backward(grad, output, 0)
-    if activation == "elu":
-        return aten.elu_backward(grad, 1.0, 1, 1, True, output)
-    raise ValueError(f"unknown activation {activation!r}")
 
 
 def dense_adjacency(phi, lambda_in, lambda_out):
@@ -225,14 +203,10 @@ class SpectralMLP(nn.Module):
         generator=None,
     ):
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
-            )
+        # MLPClassifier's Glorot bound: sqrt(2 / (fan_in + fan_out)) for the
+        # logistic activation instead of sqrt(6 / ...).
+        gain = get_activation(activation).init_gain
         self.activation = activation
-        # MLPClassifier's Glorot bound uses sqrt(2 / (fan_in + fan_out)) for
-        # the logistic activation instead of sqrt(6 / ...).
-        gain = 1.0 / math.sqrt(3.0) if activation == "logistic" else 1.0
         self.layers = nn.ModuleList(
             SpectralLinear(
                 n_in,
@@ -337,7 +311,7 @@ class SpectralMLP(nn.Module):
                 if bias.requires_grad:
                     bias.grad = g.sum(0)
                 if k > 0:
-                    g = _activation_backward(self.activation, inputs[k], g @ w)
+                    g = ACTIVATIONS[self.activation].backward(inputs[k], g @ w)
         return loss
 
     def _propagate(self, x, weights):
