@@ -31,6 +31,7 @@ from ._losses import binary_logistic, half_squared_error, softmax_cross_entropy
 from ._training import Trainer, copy_module
 from .nn.activations import ACTIVATIONS
 from .nn.spectral_layer import soft_threshold_
+from .train.callback import ProximalStep
 
 #: Rows per chunk when predicting, so that hidden activations stay bounded.
 PREDICT_CHUNK = 65536
@@ -427,8 +428,10 @@ class BaseTorchEstimator(BaseEstimator):
             n_iter_no_change=self.n_iter_no_change,
             shuffle=self.shuffle,
             generator=torch_generator(rng),
-            callbacks=self._callbacks(data, torch_generator(rng)),
-            step_callbacks=self._step_callbacks(),
+            callbacks=(
+                *self._proximal_steps(),
+                *self._callbacks(data, torch_generator(rng)),
+            ),
             verbose=bool(self.verbose),
             keep_initial_state=warm,
         )
@@ -437,7 +440,6 @@ class BaseTorchEstimator(BaseEstimator):
                 trainer.fit(X, y, sample_weight, X_val, y_val, sw_val)
             except FloatingPointError as exc:
                 raise DivergenceError(str(exc)) from exc
-            self._finish_training(trainer)
             if self.early_stopping and trainer.best_validation_score is None:
                 # a callback replaced the network after the last epoch (growth's
                 # linear model): the score of what is kept
@@ -501,7 +503,8 @@ class BaseTorchEstimator(BaseEstimator):
         return 0.0
 
     def _callbacks(self, data, generator):
-        """Per-epoch hooks given to the trainer (growth, pruning).
+        """The training policies given to the trainer
+        (:class:`~sklearn_spectral.train.Callback`: growth, compaction).
 
         ``data`` holds the tensors on the training device: ``train``,
         ``validation`` (or ``None``), ``held_out`` (rows held out for the
@@ -512,11 +515,9 @@ class BaseTorchEstimator(BaseEstimator):
         """
         return ()
 
-    def _finish_training(self, trainer):
-        """Called when the trainer has stopped, before the model is kept."""
-
-    def _step_callbacks(self):
-        """Hooks run after every optimizer step (proximal steps)."""
+    def _proximal_steps(self):
+        """:class:`~sklearn_spectral.train.ProximalStep` callbacks (L1
+        penalties applied after every optimizer step)."""
         return ()
 
     def _set_fitted_attributes(self):
@@ -560,15 +561,15 @@ class EigenvalueL1Mixin:
     def _l1_eigenvalues(self, module):
         raise NotImplementedError
 
-    def _step_callbacks(self):
+    def _proximal_steps(self):
         threshold = self.learning_rate_init * self.eigenvalue_l1
         if threshold == 0:
             return ()
 
-        def proximal_step(trainer):
-            soft_threshold_(self._l1_eigenvalues(trainer.module), threshold)
+        def soft_threshold(module):
+            soft_threshold_(self._l1_eigenvalues(module), threshold)
 
-        return (proximal_step,)
+        return (ProximalStep(soft_threshold),)
 
 
 class TorchClassifierMixin(ClassifierMixin):

@@ -280,10 +280,6 @@ class _GrowingMLPMixin:
         self._growth = Growth(self, data, generator, history, offset)
         return (self._growth,)
 
-    def _finish_training(self, trainer):
-        if not trainer.interrupted:  # an interrupted fit keeps what it had
-            self._growth.finish(trainer)
-
     def _set_fitted_attributes(self):
         layers = self.module_.layers
         with torch.no_grad():

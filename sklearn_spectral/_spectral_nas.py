@@ -19,6 +19,7 @@ from ._base import (
     TorchRegressorMixin,
 )
 from .nn.global_spectral import GlobalSpectralNetwork, _members, used_nodes
+from .train.callback import Callback, ProximalStep
 
 #: An eigenvalue counts as switched on when its magnitude exceeds this.
 ACTIVE_TOL = 1e-6
@@ -205,12 +206,12 @@ _NOTES = """
 """
 
 
-class _NodeCompaction:
+class _NodeCompaction(Callback):
     """The compaction phase of the NAS estimators (``node_l1``).
 
     A trainer callback. While the search runs it only counts its epochs;
     when the trainer's stopping rule is met for the first time
-    (:meth:`plateau`), it adds a proximal step on the group-L1 penalty
+    (:meth:`on_plateau`), it adds a proximal step on the group-L1 penalty
     ``node_l1 * sum_g ||g||`` over every input and hidden node's eigenvector
     entries (:meth:`GlobalSpectralNetwork.node_group_norms`) and adds the
     penalty to the recorded loss. The phase runs ``budget`` times the
@@ -233,8 +234,9 @@ class _NodeCompaction:
         self.budget = budget
         self.started_at = None
         self.epochs = 0
+        self._thresholds = None
 
-    def __call__(self, trainer):
+    def on_epoch_end(self, trainer):
         self.epochs = trainer.n_iter
         if self.started_at is None:
             return
@@ -250,10 +252,10 @@ class _NodeCompaction:
             )
             trainer.progress.message(trainer.stop_reason)
 
-    def rollback(self, epoch):
+    def on_rollback(self, trainer, epoch):
         self.epochs = min(self.epochs, epoch)
 
-    def plateau(self, trainer):
+    def on_plateau(self, trainer):
         if self.started_at is not None:
             # Without a validation set the phase runs to its budget: its
             # loss rises and falls as groups reach 0, and the patience
@@ -266,7 +268,6 @@ class _NodeCompaction:
             torch.ones_like(phi) for phi in trainer.module.phis
         )
         self._thresholds = self._group_thresholds(trainer)
-        trainer.step_callbacks.append(self.proximal_step)
         trainer.progress.message(
             f"Search converged at epoch {trainer.n_iter}: removing the nodes it "
             f"does not need (node_l1={self.node_l1:g})."
@@ -302,8 +303,8 @@ class _NodeCompaction:
                 for total, n in zip(sums, self._group_sizes, strict=True)
             ]
 
-    def proximal_step(self, trainer):
-        if self._thresholds is not None:
+    def on_step_end(self, trainer):
+        if self._thresholds is not None:  # (the compaction phase)
             trainer.module.node_group_threshold_(self._thresholds)
 
 
@@ -383,7 +384,7 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
     def _l1_eigenvalues(self, module):
         return list(module.eigenvalues)[:-1]
 
-    def _step_callbacks(self):
+    def _proximal_steps(self):
         # EigenvalueL1Mixin's soft-threshold, in two tensor operations per
         # layer instead of six (``softshrink`` is the same function).
         threshold = self.learning_rate_init * self.eigenvalue_l1
@@ -391,11 +392,11 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
             return ()
 
         @torch.no_grad()
-        def proximal_step(trainer):
-            for lam in _members(trainer.module.eigenvalues)[:-1]:
+        def soft_threshold(module):
+            for lam in _members(module.eigenvalues)[:-1]:
                 lam.copy_(F.softshrink(lam, threshold))
 
-        return (proximal_step,)
+        return (ProximalStep(soft_threshold),)
 
     def weight_blocks(self):
         """Dense weight blocks of the fitted network, for inspection.

@@ -146,26 +146,17 @@ class Trainer:
         Whether to reshuffle the rows every epoch.
     generator : torch.Generator, optional
         CPU generator for the shuffling (the global torch RNG is not used).
-    callbacks : sequence of callable, default=()
-        ``callback(trainer)`` called after each epoch, once the loss and the
-        validation score are recorded. A callback may change ``module`` and
-        ``optimizer`` (growth, pruning) and may set ``trainer.stop_training``.
-        A callback with a ``rollback(epoch)`` method is told when training
-        goes back to the model of an earlier epoch (after an interrupt or a
-        divergence), to forget what it recorded since. A callback with a
-        ``plateau(trainer)`` method is asked, when the stopping rule is met,
-        whether training goes on in a new phase (it returns ``True`` after
-        changing what is optimized). The new phase starts from the best
-        model (with a validation set) or the current one, and stops on the
-        training loss, whose best value starts afresh (the new objective
-        trades fit for something else, so the validation score would stop it
-        at once); with a validation set the best model of the new phase is
-        kept. A callback with a
-        ``penalty(module)`` method adds its value to every epoch's recorded
-        loss (a penalty applied by a proximal step, in the loss's units).
-    step_callbacks : sequence of callable, default=()
-        ``callback(trainer)`` called after every optimizer step (proximal
-        steps such as the eigenvalue soft-threshold).
+    callbacks : sequence of Callback, default=()
+        The training policies (:class:`~sklearn_spectral.train.Callback`):
+        each is called at every named event of the loop (after each
+        optimizer step, after each epoch, at the stopping rule, at a
+        rollback, at the end), and its ``penalty`` is added to the recorded
+        loss. At the stopping rule, a callback may start a new phase; it
+        starts from the best model (with a validation set) or the current
+        one and stops on the training loss, whose best value starts afresh
+        (the new objective trades fit for something else, so the validation
+        score would stop it at once); with a validation set the best model
+        of the new phase is kept.
     verbose : bool, default=False
         Report every epoch: a tqdm progress bar when tqdm is installed, else
         one printed line per epoch.
@@ -212,7 +203,6 @@ class Trainer:
         shuffle=True,
         generator=None,
         callbacks=(),
-        step_callbacks=(),
         verbose=False,
         optimizer=None,
         keep_initial_state=False,
@@ -230,7 +220,6 @@ class Trainer:
         self.shuffle = shuffle
         self.generator = generator
         self.callbacks = list(callbacks)
-        self.step_callbacks = list(step_callbacks)
         self.verbose = verbose
         self.optimizer = optimizer or make_adam(module.parameters(), learning_rate_init)
         self.keep_initial_state = keep_initial_state
@@ -338,8 +327,8 @@ class Trainer:
                 loss = self._batch_loss(xb, yb, wb)
                 loss.backward()
             optimizer.step()
-            for callback in self.step_callbacks:
-                callback(self)
+            for callback in self.callbacks:
+                callback.on_step_end(self)
             losses.append(loss.detach())
         # Mean over rows (every batch is full but the last one), with one
         # device-to-host transfer per epoch.
@@ -398,6 +387,8 @@ class Trainer:
                 self._interrupted()
             if self._best is not None:
                 self._load_best()
+            for callback in self.callbacks:
+                callback.on_fit_end(self)
         finally:
             self.progress.close()
         return self
@@ -439,7 +430,7 @@ class Trainer:
             score = self.validation_scores[-1] if early_stopping else None
             self.progress.epoch(self.n_iter, loss, score, self.module)
             for callback in self.callbacks:
-                callback(self)
+                callback.on_epoch_end(self)
             self._snapshot()
             if self.stop_training:
                 self.stop_reason = self.stop_reason or "stopped by a callback"
@@ -465,20 +456,12 @@ class Trainer:
             )
 
     def _penalty(self):
-        """Penalties of the callbacks that have one, for the recorded loss."""
-        return sum(
-            float(callback.penalty(self.module))
-            for callback in self.callbacks
-            if hasattr(callback, "penalty")
-        )
+        """The callbacks' penalties, for the recorded loss."""
+        return sum(float(callback.penalty(self.module)) for callback in self.callbacks)
 
     def _next_phase(self):
         """At the stopping rule: whether a callback starts a new phase."""
-        answers = [
-            callback.plateau(self)
-            for callback in self.callbacks
-            if hasattr(callback, "plateau")
-        ]
+        answers = [callback.on_plateau(self) for callback in self.callbacks]
         if not any(answers):
             return False
         self._new_phase = True  # from now on the training loss decides
@@ -510,8 +493,7 @@ class Trainer:
         self.n_iter = kept
         self.best_loss = min(self.loss_curve, default=math.inf)
         for callback in self.callbacks:
-            if hasattr(callback, "rollback"):
-                callback.rollback(kept)
+            callback.on_rollback(self, kept)
 
     def _interrupted(self):
         """Stop at a ``KeyboardInterrupt``: keep the last complete epoch's

@@ -109,7 +109,9 @@ def test_interrupt_keeps_the_last_complete_epoch(estimator, monkeypatch):
         # The kept model is exactly the one a 3-epoch fit gives (without the
         # end-of-fit decisions of growth, which an interrupt skips).
         monkeypatch.undo()
-        monkeypatch.setattr(growing_module.Growth, "finish", lambda self, trainer: None)
+        monkeypatch.setattr(
+            growing_module.Growth, "on_fit_end", lambda self, trainer: None
+        )
         three = _fit(clone(estimator).set_params(max_iter=3), X, y)
         _assert_identical(outputs, _outputs(three, X))
 
@@ -135,7 +137,7 @@ def test_interrupt_during_a_growth_step_goes_back_to_the_last_epoch(where, monke
     assert est.hidden_layer_sizes_ == est.initial_hidden_layer_sizes
     monkeypatch.undo()
     # (the 4-epoch fit without the end-of-fit decisions an interrupt skips)
-    monkeypatch.setattr(growing_module.Growth, "finish", lambda self, trainer: None)
+    monkeypatch.setattr(growing_module.Growth, "on_fit_end", lambda self, trainer: None)
     four = _fit(clone(est).set_params(max_iter=4), X, y)
     np.testing.assert_array_equal(est.predict(X), four.predict(X))
 

@@ -13,6 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_spectral import SpectralMLPClassifier, SpectralMLPRegressor
 from sklearn_spectral._base import make_rng, torch_generator
+from sklearn_spectral.train import Callback
 
 
 @pytest.fixture
@@ -272,9 +273,12 @@ def test_small_cpu_fit_uses_one_thread_and_restores_the_setting(iris):
     torch.set_num_threads(2)
     try:
         clf = _clf(max_iter=2)
-        clf._callbacks = lambda data, g: (
-            lambda trainer: seen.append(torch.get_num_threads()),
-        )
+
+        class Threads(Callback):
+            def on_epoch_end(self, trainer):
+                seen.append(torch.get_num_threads())
+
+        clf._callbacks = lambda data, g: (Threads(),)
         clf.fit(X, y)
         assert seen == [1, 1]
         assert torch.get_num_threads() == 2

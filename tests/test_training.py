@@ -6,6 +6,17 @@ from sklearn.exceptions import ConvergenceWarning
 from torch.nn import functional as F
 
 from sklearn_spectral._training import Trainer
+from sklearn_spectral.train import Callback
+
+
+class _OnEpochEnd(Callback):
+    """A callback that calls ``fn(trainer)`` after each epoch."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def on_epoch_end(self, trainer):
+        self.fn(trainer)
 
 
 def _data(n=64, seed=0):
@@ -83,7 +94,7 @@ def test_callbacks_run_every_epoch_and_can_stop():
         if trainer.epoch == 4:
             trainer.stop_training = True
 
-    trainer = Trainer(_linear(), _mse, max_iter=50, callbacks=[callback])
+    trainer = Trainer(_linear(), _mse, max_iter=50, callbacks=[_OnEpochEnd(callback)])
     trainer.fit(X, y)
     assert seen == [1, 2, 3, 4]
     assert trainer.n_iter == 4
@@ -147,8 +158,10 @@ def test_divergence_after_a_finite_epoch_warns_and_restores_it():
         batch_size=16,
         max_iter=10,
         callbacks=[
-            lambda t: states.append(
-                {k: v.clone() for k, v in t.module.state_dict().items()}
+            _OnEpochEnd(
+                lambda t: states.append(
+                    {k: v.clone() for k, v in t.module.state_dict().items()}
+                )
             )
         ],
     )
@@ -167,16 +180,15 @@ def test_divergence_in_the_first_epoch_raises():
         trainer.fit(X, y)
 
 
-def test_step_callbacks_run_after_every_optimizer_step():
+def test_callbacks_see_every_optimizer_step():
     X, y = _data(40)
     steps = []
-    trainer = Trainer(
-        _linear(),
-        _mse,
-        batch_size=16,
-        max_iter=2,
-        step_callbacks=[lambda t: steps.append(t.epoch)],
-    )
+
+    class Steps(Callback):
+        def on_step_end(self, trainer):
+            steps.append(trainer.epoch)
+
+    trainer = Trainer(_linear(), _mse, batch_size=16, max_iter=2, callbacks=[Steps()])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         trainer.fit(X, y)
@@ -260,17 +272,14 @@ def test_epoch_loss_weights_the_last_smaller_batch_by_its_rows():
     assert trainer.loss_curve[0] == pytest.approx(expected, rel=1e-6)
 
 
-class _Phase:
+class _Phase(Callback):
     """Starts one new phase at the first plateau, adding a constant penalty."""
 
     def __init__(self, penalty=0.0):
         self.started_at = None
         self.value = penalty
 
-    def __call__(self, trainer):
-        pass
-
-    def plateau(self, trainer):
+    def on_plateau(self, trainer):
         if self.started_at is not None:
             return False
         self.started_at = trainer.n_iter
@@ -311,8 +320,8 @@ def test_a_new_phase_starts_from_the_best_validation_model():
     best_at_switch = {}
 
     class Freeze(_Phase):
-        def plateau(self, trainer):
-            started = super().plateau(trainer)
+        def on_plateau(self, trainer):
+            started = super().on_plateau(trainer)
             if started:
                 best_at_switch["score"] = trainer.best_validation_score
                 best_at_switch["last"] = trainer.validation_scores[-1]
@@ -385,8 +394,8 @@ def test_the_best_validation_model_survives_a_change_of_shape():
     X, y = _data(128)
     X_val, y_val = _data(64, seed=1)
 
-    class Widen:
-        def __call__(self, trainer):
+    class Widen(Callback):
+        def on_epoch_end(self, trainer):
             if trainer.epoch == 20:
                 torch.manual_seed(1)
                 trainer.module = torch.nn.Sequential(
@@ -413,3 +422,38 @@ def test_the_best_validation_model_survives_a_change_of_shape():
         final = _neg_mse(trainer.module(X_val), y_val, None)
     assert final == pytest.approx(max(trainer.validation_scores), rel=1e-6)
     assert trainer.best_validation_score == max(trainer.validation_scores)
+
+
+def test_the_loop_calls_each_named_event_in_order():
+    # One epoch diverges: the callbacks see the steps, the epochs, the
+    # rollback to the last finite epoch and the end, in this order.
+    X, y = _data(32)
+    events = []
+
+    class Recorder(Callback):
+        def on_step_end(self, trainer):
+            events.append("step")
+
+        def on_epoch_end(self, trainer):
+            events.append(f"epoch {trainer.epoch}")
+
+        def on_rollback(self, trainer, epoch):
+            events.append(f"rollback to {epoch}")
+
+        def on_fit_end(self, trainer):
+            events.append("end")
+
+    trainer = Trainer(
+        _Exploding(explode_at=5),
+        _mse,
+        batch_size=16,
+        max_iter=10,
+        callbacks=[Recorder()],
+    )
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch 3"):
+        trainer.fit(X, y)
+    assert events == [
+        "step", "step", "epoch 1",
+        "step", "step", "epoch 2",
+        "step", "step", "rollback to 2", "end",
+    ]  # fmt: skip

@@ -41,6 +41,7 @@ class _SkorchTrainer:
     def __init__(self, net):
         self.net = net
         self.stop_training = False
+        self.interrupted = False
 
     @property
     def module(self):
@@ -157,10 +158,10 @@ class GrowthCallback(Callback):
         self._growth = Growth(self, data, generator, self.history_)
 
     def on_epoch_end(self, net, **kwargs):
-        self._growth(self._trainer)
+        self._growth.on_epoch_end(self._trainer)
 
     def on_train_end(self, net, **kwargs):
-        self._growth.finish(self._trainer)
+        self._growth.on_fit_end(self._trainer)
         self.stop_reason_ = self._growth.stopped
 
 

@@ -32,6 +32,7 @@ from ..nn.growing import (
     choose_growth,
     line_search,
 )
+from .callback import Callback
 
 #: Largest amplitude the line search may pick. ``gamma = 1`` is the full
 #: natural-gradient move (exact for a linear network); on load_digits, letting
@@ -59,7 +60,7 @@ def _has_weight(rows):
     return rows[2] is None or bool(rows[2].sum() > 0)
 
 
-class Growth:
+class Growth(Callback):
     """The trainer callback that grows the network every ``grow_every`` epochs.
 
     Growth decides on rows the network is not trained on (``held_out``: the
@@ -143,7 +144,7 @@ class Growth:
     def _held_out_loss(self, module):
         return self._on_held_out(module, self._loss)
 
-    def rollback(self, epoch):
+    def on_rollback(self, trainer, epoch):
         """Forget this fit's growth after ``epoch``: the trainer went back to
         that epoch's model (an interrupt during a later epoch)."""
         last = self.epoch_offset + epoch
@@ -154,7 +155,7 @@ class Growth:
             self.stopped, self.stopped_at = "", None
         self.checkpoints = [c for c in self.checkpoints if c[1] <= last]
 
-    def plateau(self, trainer):
+    def on_plateau(self, trainer):
         """Training converged. While growing: stop growing, and go on if that
         restored an earlier network or added a hidden layer. After growth:
         decide once between the network and a linear model on the held-out
@@ -173,10 +174,13 @@ class Growth:
             return True
         return False
 
-    def finish(self, trainer):
+    def on_fit_end(self, trainer):
         """At the end of training: a growth still going on is stopped (the
         best held-out network restored if it beats the last one) and, if
-        not done at a plateau, the network is compared with a linear model."""
+        not done at a plateau, the network is compared with a linear model.
+        An interrupted fit keeps what it had."""
+        if trainer.interrupted:
+            return
         if not self.stopped:
             self._stop("max_iter reached while growing", trainer, deepen=False)
         if not self.decided:
@@ -387,7 +391,7 @@ class Growth:
             f"Growth step skipped at epoch {self._epoch(trainer)}: {reason}"
         )
 
-    def __call__(self, trainer):
+    def on_epoch_end(self, trainer):
         if self.stopped or trainer.epoch % self.spec.grow_every:
             return
         start, n_records = time.perf_counter(), len(self.history)
