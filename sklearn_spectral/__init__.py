@@ -1,10 +1,10 @@
 """scikit-learn estimators whose neural networks find their own architecture."""
 
-from ._base import DivergenceError
 from ._growing_mlp import GrowingMLPClassifier, GrowingMLPRegressor
 from ._pruner import SpectralPruner
 from ._spectral_mlp import SpectralMLPClassifier, SpectralMLPRegressor
 from ._spectral_nas import SpectralNASClassifier, SpectralNASRegressor
+from ._utils import DivergenceError
 
 __version__ = "0.1.0.dev0"
 

@@ -5,14 +5,9 @@ from numbers import Integral, Real
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import (
-    DEVICE_DOC,
-    SHARED_ATTRIBUTES_DOC,
-    SHARED_PARAMETERS_DOC,
-    BaseTorchEstimator,
-    TorchClassifierMixin,
-    TorchRegressorMixin,
-)
+from ._base import BaseTorchEstimator
+from ._docs import DEVICE_DOC, SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC
+from ._tasks import TorchClassifierMixin, TorchRegressorMixin
 from .nn.growing import GrowingMLP
 from .train.growth import Growth
 

@@ -20,16 +20,16 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import (
+from ._growing_mlp import GrowingMLPClassifier, GrowingMLPRegressor
+from ._spectral_mlp import SpectralMLPClassifier, SpectralMLPRegressor
+from ._spectral_nas import SpectralNASClassifier, SpectralNASRegressor
+from ._utils import (
     as_tensor,
     dense_row_chunks,
     make_rng,
     torch_generator,
     validate_input,
 )
-from ._growing_mlp import GrowingMLPClassifier, GrowingMLPRegressor
-from ._spectral_mlp import SpectralMLPClassifier, SpectralMLPRegressor
-from ._spectral_nas import SpectralNASClassifier, SpectralNASRegressor
 from .nn.pruning import (
     CRITERIA,
     count_parameters,

@@ -6,15 +6,9 @@ import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import (
-    DEVICE_DOC,
-    SHARED_ATTRIBUTES_DOC,
-    SHARED_PARAMETERS_DOC,
-    BaseTorchEstimator,
-    EigenvalueL1Mixin,
-    TorchClassifierMixin,
-    TorchRegressorMixin,
-)
+from ._base import BaseTorchEstimator, EigenvalueL1Mixin
+from ._docs import DEVICE_DOC, SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC
+from ._tasks import TorchClassifierMixin, TorchRegressorMixin
 from .nn import SpectralMLP
 
 _PARAMETERS = (

@@ -9,15 +9,9 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
-from ._base import (
-    DEVICE_DOC,
-    SHARED_ATTRIBUTES_DOC,
-    SHARED_PARAMETERS_DOC,
-    BaseTorchEstimator,
-    EigenvalueL1Mixin,
-    TorchClassifierMixin,
-    TorchRegressorMixin,
-)
+from ._base import BaseTorchEstimator, EigenvalueL1Mixin
+from ._docs import DEVICE_DOC, SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC
+from ._tasks import TorchClassifierMixin, TorchRegressorMixin
 from .nn.global_spectral import GlobalSpectralNetwork, _members, used_nodes
 from .train.callback import Callback, ProximalStep
 

@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_spectral import SpectralMLPClassifier, SpectralMLPRegressor
-from sklearn_spectral._base import make_rng, torch_generator
+from sklearn_spectral._utils import make_rng, torch_generator
 from sklearn_spectral.train import Callback
 
 
