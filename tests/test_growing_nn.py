@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from sklearn_spectral.nn.growing import (
+from sklearn_spectral.nn import (
     GrowingMLP,
     apply_growth,
     growth_statistics,
@@ -445,7 +445,7 @@ def test_line_search_backtracks_to_the_best_halving():
 
 
 def test_known_s2_and_its_inverse_sqrt_give_the_same_proposal():
-    from sklearn_spectral.nn.growing import inverse_sqrt
+    from sklearn_spectral.nn import inverse_sqrt
 
     gen = torch.Generator().manual_seed(3)
     net = GrowingMLP([4, 2, 3], activation="tanh", generator=gen).double()

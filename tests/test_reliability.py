@@ -501,7 +501,7 @@ def test_a_fit_copies_the_data_at_most_once():
 _STATISTICS_MEMORY = """
 import json, sys
 import torch
-from sklearn_spectral.nn.growing import GrowingMLP, growth_statistics
+from sklearn_spectral.nn import GrowingMLP, growth_statistics
 def half_mse(output, target):
     return 0.5 * (output - target).square().mean()
 def status(field):

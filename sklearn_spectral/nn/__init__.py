@@ -1,22 +1,21 @@
 """Pure torch modules and math (no scikit-learn)."""
 
 from .activations import ACTIVATIONS, Activation, get_activation
+from .bottleneck import (
+    GrowthProposal,
+    GrowthStatistics,
+    growth_statistics,
+    inverse_sqrt,
+    propose_growth,
+)
 from .global_spectral import (
     GlobalSpectralNetwork,
     binomial_inverse,
     dense_forward,
     used_nodes,
 )
-from .growing import (
-    GrowingMLP,
-    GrowthProposal,
-    GrowthStatistics,
-    apply_growth,
-    growth_statistics,
-    inverse_sqrt,
-    line_search,
-    propose_growth,
-)
+from .growing import GrowingMLP
+from .growth_step import apply_growth, line_search
 from .spectral_layer import (
     SpectralLinear,
     SpectralMLP,

@@ -26,12 +26,8 @@ from sklearn.base import is_classifier
 from sklearn.linear_model import LogisticRegression, RidgeCV
 
 from ..nn.activations import ACTIVATIONS
-from ..nn.growing import (
-    GrowingMLP,
-    apply_growth,
-    choose_growth,
-    line_search,
-)
+from ..nn.growing import GrowingMLP
+from ..nn.growth_step import apply_growth, choose_growth, line_search
 from .callback import Callback
 
 #: Largest amplitude the line search may pick. ``gamma = 1`` is the full
