@@ -235,11 +235,6 @@ class BaseTorchEstimator(BaseEstimator):
                 trainer.fit(X, y, sample_weight, X_val, y_val, sw_val)
             except FloatingPointError as exc:
                 raise DivergenceError(str(exc)) from exc
-            if self.early_stopping and trainer.best_validation_score is None:
-                # a callback replaced the network after the last epoch (growth's
-                # linear model): the score of what is kept
-                score, _ = trainer._validation_score(X_val, y_val, sw_val)
-                trainer.best_validation_score = score
         self.module_ = copy_module(trainer.module, "cpu", torch.float64).eval()
         # As MLPClassifier: n_iter_ counts this fit's epochs, t_ and
         # loss_curve_ go on across warm-start fits.

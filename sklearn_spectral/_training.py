@@ -176,7 +176,9 @@ class Trainer:
     best_loss : float
         Lowest training loss seen.
     best_validation_score : float or None
-        Highest validation score seen.
+        Validation score of the kept model: the highest seen (since a
+        callback last replaced the network), or the score of the network a
+        callback put in place after the last epoch.
     n_iter : int
         Epochs run.
     epoch : int
@@ -389,6 +391,12 @@ class Trainer:
                 self._load_best()
             for callback in self.callbacks:
                 callback.on_fit_end(self)
+            if early_stopping and self.best_validation_score is None:
+                # a callback replaced the network after the last epoch (growth's
+                # linear model): the score of what is kept
+                self.best_validation_score, _ = self._validation_score(
+                    X_val, y_val, sample_weight_val
+                )
         finally:
             self.progress.close()
         return self

@@ -151,8 +151,9 @@ class GrowthCallback(Callback):
         device = net.device
         X = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=device)
         y = torch.as_tensor(np.asarray(y), device=device)
-        data = SimpleNamespace(train=(X, y, None), validation=None, held_out=None)
-        data.all = None
+        data = SimpleNamespace(
+            train=(X, y, None), validation=None, held_out=None, all=None
+        )
         self._trainer = _SkorchTrainer(net)
         generator = torch.Generator().manual_seed(self.seed)
         self._growth = Growth(self, data, generator, self.history_)

@@ -129,16 +129,16 @@ class Growth(Callback):
 
     def _on_held_out(self, module, metric):
         """``metric(output, y, sample_weight)`` of ``module`` on the held-out
-        rows, as a float."""
+        rows (evaluation mode, no gradient)."""
         X, y, w = self.held_out
         module.eval()
         with torch.no_grad():
-            value = float(metric(module(X), y, w))
+            value = metric(module(X), y, w)
         module.train()
         return value
 
     def _held_out_loss(self, module):
-        return self._on_held_out(module, self._loss)
+        return float(self._on_held_out(module, self._loss))
 
     def on_rollback(self, trainer, epoch):
         """Forget this fit's growth after ``epoch``: the trainer went back to
@@ -237,18 +237,18 @@ class Growth(Callback):
         return True
 
     def _held_out_score(self, module):
-        return self._on_held_out(module, self.spec._score_tensor)
+        return float(self._on_held_out(module, self.spec._score_tensor))
 
     def _held_out_row_scores(self, module):
         """Score of every held-out row (times its weight): whether it is
         predicted right for classifiers, minus its squared error for
         regressors."""
-        X, y, w = self.held_out
-        module.eval()
-        with torch.no_grad():
-            scores = self.spec._row_scores(module(X), y)
-        module.train()
-        return scores if w is None else scores * w.to(scores)
+
+        def weighted(output, y, w):
+            scores = self.spec._row_scores(output, y)
+            return scores if w is None else scores * w.to(scores)
+
+        return self._on_held_out(module, weighted)
 
     def _significantly_better(self, candidate, incumbent):
         """Whether network ``candidate`` scores better than ``incumbent`` on
@@ -267,10 +267,9 @@ class Growth(Callback):
         """Put back the network of the lowest held-out loss seen at a growth
         step if it beats the current one; whether it did. A deeper network
         than the shallowest tried must beat the best shallower one
-        significantly
-        (:meth:`_significantly_better`): the held-out loss, measured at every
-        growth step, picks its minimum among more candidates the longer
-        growth goes on, and training alone lowers it."""
+        significantly (:meth:`_significantly_better`): the held-out loss,
+        measured at every growth step, picks its minimum among more
+        candidates the longer growth goes on, and training alone lowers it."""
         if not self.checkpoints:
             return False
         current = self._held_out_loss(trainer.module)
