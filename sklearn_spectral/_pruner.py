@@ -33,8 +33,6 @@ from ._utils import (
 from .nn.pruning import (
     CRITERIA,
     count_parameters,
-    hidden_widths,
-    last_hidden_activations,
     node_scores,
     prune,
     select_nodes,
@@ -382,14 +380,14 @@ default="eigenvalue"
             epochs = self.fine_tune_iter or est.max_iter
             extra = {"train": "full"} if self.strategy == "pre" else {}
             if "max_hidden_units" in pruned.get_params():  # no growing back
-                extra["max_hidden_units"] = sum(hidden_widths(pruned.module_))
+                extra["max_hidden_units"] = sum(pruned.module_.hidden_sizes)
             pruned.set_params(warm_start=True, max_iter=epochs, **extra)
             pruned.fit(X, y, **fit_kw)
         self.estimator_ = pruned
         self.node_scores_ = [s.numpy() for s in scores]
         self.kept_nodes_ = [k.numpy() for k in keep]
-        self.original_hidden_layer_sizes_ = tuple(hidden_widths(module))
-        self.hidden_layer_sizes_ = tuple(hidden_widths(pruned.module_))
+        self.original_hidden_layer_sizes_ = tuple(module.hidden_sizes)
+        self.hidden_layer_sizes_ = tuple(pruned.module_.hidden_sizes)
         self.n_parameters_ = (
             count_parameters(module),
             count_parameters(pruned.module_),
@@ -431,7 +429,7 @@ default="eigenvalue"
         out = []
         with torch.no_grad():
             for chunk in dense_row_chunks(X):
-                out.append(last_hidden_activations(module, as_tensor(chunk)).numpy())
+                out.append(module.hidden_outputs(as_tensor(chunk))[-1].numpy())
         return np.concatenate(out) if len(out) > 1 else out[0]
 
     def fit_transform(self, X, y=None, **fit_params):

@@ -13,6 +13,8 @@ import warnings
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from .train.progress import ProgressReport
+
 
 def make_adam(params, lr):
     """Adam over the trainable ``params``, fused where torch supports it."""
@@ -21,48 +23,6 @@ def make_adam(params, lr):
         return torch.optim.Adam(params, lr=lr, fused=True)
     except (RuntimeError, ValueError):  # device or dtype without a fused kernel
         return torch.optim.Adam(params, lr=lr)
-
-
-class _Progress:
-    """Per-epoch report for ``verbose``: a tqdm bar over the epochs when tqdm
-    is installed (loss, validation score, hidden widths of a growing
-    network), else one printed line per epoch, as ``MLPClassifier`` does."""
-
-    def __init__(self, verbose, total):
-        self.enabled = bool(verbose)
-        self.bar = None
-        if self.enabled:
-            try:
-                from tqdm.auto import tqdm
-            except ImportError:
-                return
-            self.bar = tqdm(total=total, unit="epoch", desc="fit")
-
-    def epoch(self, n_iter, loss, score, module):
-        if not self.enabled:
-            return
-        widths = getattr(module, "hidden_sizes", None)
-        if self.bar is None:
-            msg = f"Iteration {n_iter}, loss = {loss:.8f}"
-            if score is not None:
-                msg += f", validation score = {score:.6f}"
-            print(msg)
-            return
-        postfix = {"loss": f"{loss:.5f}"}
-        if score is not None:
-            postfix["val"] = f"{score:.4f}"
-        if widths is not None:
-            postfix["widths"] = str(tuple(widths))
-        self.bar.set_postfix(postfix, refresh=False)
-        self.bar.update(1)
-
-    def message(self, text):
-        if self.enabled:
-            (print if self.bar is None else self.bar.write)(text)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _clone_state(module):
@@ -124,7 +84,14 @@ class Trainer:
         Strength of the L2 penalty. When positive, the module must provide
         ``forward_with_l2(X)`` returning the output and the sum of squared
         weights; the batch loss adds ``0.5 * alpha * l2 / batch_size``, as
-        ``MLPClassifier`` does.
+        ``MLPClassifier`` does, where ``batch_size`` is the batch's raw
+        weight sum ``weight_scale * sum(sample_weight)`` when there are
+        sample weights.
+    weight_scale : float, default=1.0
+        The mean of the raw sample weights (``sample_weight`` has mean 1):
+        with it, the L2 penalty of a batch is divided by the batch's raw
+        weight sum, as ``MLPClassifier`` divides it, so that a row of weight
+        ``k`` counts as ``k`` copies of the row and a row of weight 0 as none.
     learning_rate_init : float, default=1e-3
         Adam step size.
     batch_size : int, default=200
@@ -158,7 +125,8 @@ class Trainer:
         score would stop it at once); with a validation set the best model
         of the new phase is kept.
     verbose : bool, default=False
-        Report every epoch: a tqdm progress bar when tqdm is installed, else
+        Report every epoch (:class:`~sklearn_spectral.train.ProgressReport`,
+        the first callback): a tqdm progress bar when tqdm is installed, else
         one printed line per epoch.
     optimizer : torch.optim.Optimizer, optional
         Optimizer to continue with; by default a new :func:`make_adam`.
@@ -166,6 +134,9 @@ class Trainer:
         Whether ``module`` starts as a trained model (warm start,
         fine-tuning): if training diverges or is interrupted before the
         first epoch ends, that model is kept instead of raising.
+    warn_at_max_iter : bool, default=True
+        Whether reaching ``max_iter`` warns that training has not converged
+        (not for the single epoch of a ``partial_fit`` call).
 
     Attributes
     ----------
@@ -197,6 +168,7 @@ class Trainer:
         loss_gradient_fn=None,
         score_fn=None,
         alpha=0.0,
+        weight_scale=1.0,
         learning_rate_init=1e-3,
         batch_size=200,
         max_iter=200,
@@ -208,12 +180,14 @@ class Trainer:
         verbose=False,
         optimizer=None,
         keep_initial_state=False,
+        warn_at_max_iter=True,
     ):
         self.module = module
         self.loss_fn = loss_fn
         self.loss_gradient_fn = loss_gradient_fn
         self.score_fn = score_fn
         self.alpha = alpha
+        self.weight_scale = weight_scale
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
         self.max_iter = max_iter
@@ -221,10 +195,12 @@ class Trainer:
         self.n_iter_no_change = n_iter_no_change
         self.shuffle = shuffle
         self.generator = generator
-        self.callbacks = list(callbacks)
         self.verbose = verbose
+        self.progress = ProgressReport(verbose, max_iter)
+        self.callbacks = [self.progress, *callbacks]
         self.optimizer = optimizer or make_adam(module.parameters(), learning_rate_init)
         self.keep_initial_state = keep_initial_state
+        self.warn_at_max_iter = warn_at_max_iter
         self.loss_curve = []
         self.validation_scores = []
         self._epoch_rows = []  # training rows of every completed epoch
@@ -288,14 +264,22 @@ class Trainer:
         self.best_loss = math.inf
         self._no_improvement = 0
 
-    def _batch_loss(self, X, y, w):
-        if self.alpha:
+    def _batch_alpha(self, X, w):
+        """The L2 strength to divide by the batch's row count so that the
+        penalty is divided by its raw weight sum instead."""
+        if w is None or not self.alpha:
+            return self.alpha
+        total = float(w.sum()) * self.weight_scale
+        return self.alpha * X.shape[0] / total if total > 0 else self.alpha
+
+    def _batch_loss(self, X, y, w, alpha):
+        if alpha:
             output, l2 = self.module.forward_with_l2(X)
         else:
             output, l2 = self.module(X), None
         loss = self.loss_fn(output, y, w)
         if l2 is not None:
-            loss = loss + 0.5 * self.alpha * l2 / X.shape[0]
+            loss = loss + 0.5 * alpha * l2 / X.shape[0]
         return loss
 
     def _loss_and_gradient(self, y, w):
@@ -322,11 +306,12 @@ class Trainer:
                 stop = start + batch_size
                 xb, yb = X[start:stop], y[start:stop]
                 wb = None if w is None else w[start:stop]
+            alpha = self._batch_alpha(xb, wb)
             if manual_backward is not None:  # replaces every gradient
-                loss = manual_backward(xb, self._loss_and_gradient(yb, wb), self.alpha)
+                loss = manual_backward(xb, self._loss_and_gradient(yb, wb), alpha)
             else:
                 optimizer.zero_grad(set_to_none=True)
-                loss = self._batch_loss(xb, yb, wb)
+                loss = self._batch_loss(xb, yb, wb, alpha)
                 loss.backward()
             optimizer.step()
             for callback in self.callbacks:
@@ -379,7 +364,8 @@ class Trainer:
         if self.keep_initial_state:
             self._snapshot()
         self.stop_training = False
-        self.progress = _Progress(self.verbose, self.max_iter)
+        for callback in self.callbacks:
+            callback.on_fit_begin(self)
         try:
             try:
                 self._epochs(X_val, y_val, sample_weight_val)
@@ -435,8 +421,6 @@ class Trainer:
                 improved = loss <= self.best_loss - self.tol
             self._no_improvement = 0 if improved else self._no_improvement + 1
             self.best_loss = min(self.best_loss, loss)
-            score = self.validation_scores[-1] if early_stopping else None
-            self.progress.epoch(self.n_iter, loss, score, self.module)
             for callback in self.callbacks:
                 callback.on_epoch_end(self)
             self._snapshot()
@@ -456,6 +440,8 @@ class Trainer:
                 break
         else:
             self.stop_reason = f"Maximum iterations ({self.max_iter}) reached"
+            if not self.warn_at_max_iter:
+                return
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",

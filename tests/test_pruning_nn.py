@@ -555,9 +555,8 @@ def test_end_to_end_fraction():
     assert small(_x(6)).shape == (9, 2)
 
 
-def test_last_hidden_activations_match_the_dense_pass_of_the_global_network():
+def test_hidden_outputs_match_the_dense_pass_of_the_global_network():
     from sklearn_spectral.nn import ACTIVATIONS
-    from sklearn_spectral.nn.pruning import last_hidden_activations
 
     gen = torch.Generator().manual_seed(7)
     net = GlobalSpectralNetwork([3, 5, 4, 2], activation="tanh", generator=gen).double()
@@ -577,4 +576,37 @@ def test_last_hidden_activations_match_the_dense_pass_of_the_global_network():
         )
         hs.append(ACTIVATIONS["tanh"](a))
     assert sizes[2] == 4
-    torch.testing.assert_close(last_hidden_activations(net, x), hs[-1].detach())
+    outputs = net.hidden_outputs(x)
+    assert [o.shape for o in outputs] == [(6, 5), (6, 4)]
+    for got, expected in zip(outputs, hs[1:], strict=True):
+        torch.testing.assert_close(got, expected.detach())
+
+
+@pytest.mark.parametrize(
+    "net", [_spectral(), _dense(), _global((3, 6, 4, 2))], ids=type
+)
+def test_hidden_node_interface_is_consistent(net):
+    """Widths, layer outputs, scores and removal agree for every network."""
+    from sklearn_spectral.nn import HiddenNodes
+
+    assert isinstance(net, HiddenNodes)
+    x = _x(net.incoming_weights()[0].shape[1])
+    outputs = net.hidden_outputs(x)
+    assert [o.shape[1] for o in outputs] == net.hidden_sizes
+    assert [w.shape[0] for w in net.incoming_weights()] == net.hidden_sizes
+    # Removing nothing changes nothing; removing node 0 of every layer cuts
+    # exactly one node per layer from every view of the network.
+    same = prune(net, _all(net.hidden_sizes))
+    torch.testing.assert_close(same(x), net(x))
+    smaller = prune(net, [torch.arange(1, n) for n in net.hidden_sizes])
+    assert smaller.hidden_sizes == [n - 1 for n in net.hidden_sizes]
+    assert [o.shape[1] for o in smaller.hidden_outputs(x)] == smaller.hidden_sizes
+    lams = smaller.node_eigenvalues()
+    if lams is not None:
+        assert [lam.numel() for lam in lams] == smaller.hidden_sizes
+    assert net.hidden_sizes == [n + 1 for n in smaller.hidden_sizes]  # a copy
+
+
+def test_a_module_without_hidden_nodes_is_refused_by_name():
+    with pytest.raises(TypeError, match="Linear"):
+        prune(torch.nn.Linear(2, 2), [])

@@ -16,6 +16,7 @@ from .global_spectral import (
 )
 from .growing import GrowingMLP
 from .growth_step import apply_growth, line_search
+from .hidden_nodes import HiddenNodes
 from .spectral_layer import (
     SpectralLinear,
     SpectralMLP,
@@ -31,6 +32,7 @@ __all__ = [
     "GrowingMLP",
     "GrowthProposal",
     "GrowthStatistics",
+    "HiddenNodes",
     "SpectralLinear",
     "SpectralMLP",
     "apply_growth",

@@ -33,63 +33,22 @@ from torch import nn
 from torch.nn import functional as F
 
 from .activations import ACTIVATIONS, get_activation
+from .global_backward import carry_loss_and_backward
+from .global_backward import members as _members
+from .global_dense import (
+    binomial_inverse,
+    dense_forward,
+    network_adjacency,
+    network_blocks,
+    used_nodes,
+)
+from .hidden_nodes import HiddenNodes
 from .spectral_layer import soft_threshold_
 
 __all__ = ["GlobalSpectralNetwork", "binomial_inverse", "dense_forward", "used_nodes"]
 
 
-def _members(parameters):
-    """The parameters of a ``ParameterList``, in order, as a plain list.
-
-    Iterating a ``ParameterList`` goes through ``__getitem__`` and its index
-    checks for every entry; on the small batches of tabular data that cost
-    about as much as a matmul per list in the training step.
-    """
-    return list(parameters._parameters.values())
-
-
-def binomial_inverse(Phi, B):
-    """Inverse of ``Phi`` by the binomial formula of the SPARCS poster.
-
-    ``Phi^{-1} = sum_{i=0}^{B} (-1)^i C(B+1, i+1) Phi^i``, exact when
-    ``Phi - I`` is nilpotent of order ``B + 1`` (``(Phi - I)^{B+1} = 0``), as
-    for the block unit-lower-bidiagonal ``Phi`` of a network with ``B + 1``
-    layers. It follows from ``Phi^{-1} = sum_{p=0}^{B} (I - Phi)^p`` and the
-    hockey-stick identity ``sum_{p=i}^{B} C(p, i) = C(B+1, i+1)``.
-
-    Parameters
-    ----------
-    Phi : torch.Tensor of shape (N, N)
-        Square matrix with ``(Phi - I)^{B+1} = 0``.
-    B : int
-        Number of weight blocks (layers minus one), ``B >= 0``.
-
-    Returns
-    -------
-    torch.Tensor of shape (N, N)
-
-    Examples
-    --------
-    >>> import torch
-    >>> Phi = torch.tensor([[1.0, 0.0, 0.0], [2.0, 1.0, 0.0], [0.0, 3.0, 1.0]])
-    >>> binomial_inverse(Phi, 2)
-    tensor([[ 1.,  0.,  0.],
-            [-2.,  1.,  0.],
-            [ 6., -3.,  1.]])
-    """
-    if Phi.ndim != 2 or Phi.shape[0] != Phi.shape[1]:
-        raise ValueError(f"Phi must be a square matrix, got shape {tuple(Phi.shape)}")
-    if B < 0:
-        raise ValueError(f"B must be >= 0, got {B}")
-    power = torch.eye(Phi.shape[0], dtype=Phi.dtype, device=Phi.device)
-    inverse = torch.zeros_like(power)
-    for i in range(B + 1):
-        inverse = inverse + (-1) ** i * math.comb(B + 1, i + 1) * power
-        power = power @ Phi
-    return inverse
-
-
-class GlobalSpectralNetwork(nn.Module):
+class GlobalSpectralNetwork(HiddenNodes, nn.Module):
     """Feed-forward network under the global spectral parametrization.
 
     Parameters
@@ -324,87 +283,11 @@ class GlobalSpectralNetwork(nn.Module):
             The batch loss (a detached scalar). The ``grad`` of every
             trainable parameter is replaced by its gradient.
         """
-        phis, lams = _members(self.phis), _members(self.eigenvalues)
-        biases = _members(self.biases)
-        activation = self.activation
-        act = ACTIVATIONS[activation]
-        last = len(phis) - 1
-        n = x.shape[0]
-        c = alpha / n
-        with torch.no_grad():
-            diffs, weights, carries, hidden = [], [], [], []
-            z = x
-            for k, (phi, b) in enumerate(zip(phis, biases, strict=True)):
-                diff = lams[k] - lams[k + 1].unsqueeze(1)
-                w = phi * diff
-                diffs.append(diff)
-                weights.append(w)
-                carries.append(z)
-                a = torch.addmm(b, z, w.t())
-                if k == last:
-                    break
-                h = act(a)
-                hidden.append(h)
-                z = torch.addmm(h, z, phi.t(), alpha=-1)
-            loss, g = loss_and_gradient(a)
-            loss = loss.detach()
-            d_last = None  # the readout chain's gradient of W_{B+1,B}
-            if alpha:
-                l2 = sum(torch.dot(v, v) for v in (w.reshape(-1) for w in weights))
-                readouts = [weights[-1]]  # R_{B-1}, R_{B-2}, ..., R_0
-                for phi in reversed(phis[:-1]):
-                    readouts.append(readouts[-1] @ phi)
-                    r = readouts[-1].reshape(-1)
-                    l2 = l2 + torch.dot(r, r)
-                loss = torch.add(loss, l2, alpha=0.5 * c)
-                readouts.reverse()  # readouts[j] = R_j
-                d_phis_readout = [None] * len(phis)
-                s = None
-                for j in range(last):  # S_j, then the share of phi_j
-                    s = (
-                        readouts[j] * c
-                        if s is None
-                        else torch.addmm(readouts[j], s, phis[j - 1].t(), beta=c)
-                    )
-                    d_phis_readout[j] = readouts[j + 1].t() @ s
-                if last:
-                    d_last = s @ phis[last - 1].t()
-            d_lams = [None] * len(lams)
-            carry_grad = None  # G, the gradient of z_{k+1}
-            for k in range(last, -1, -1):
-                phi, bias = phis[k], biases[k]
-                w, z = weights[k], carries[k]
-                if k < last:
-                    g = ACTIVATIONS[activation].backward(hidden[k], carry_grad)
-                d_weight = torch.addmm(w, g.t(), z, beta=c) if alpha else g.t() @ z
-                if k == last and d_last is not None:
-                    d_weight = d_weight + d_last
-                if phi.requires_grad:
-                    d_phi = d_weight * diffs[k]
-                    if carry_grad is not None:
-                        d_phi = torch.addmm(d_phi, carry_grad.t(), z, alpha=-1)
-                    if alpha and k < last:
-                        d_phi = d_phi + d_phis_readout[k]
-                    phi.grad = d_phi
-                d_in = torch.linalg.vecdot(d_weight, phi, dim=0)
-                d_out = torch.linalg.vecdot(d_weight, phi, dim=1)
-                d_lams[k] = d_in if d_lams[k] is None else d_lams[k] + d_in
-                d_lams[k + 1] = (
-                    d_out.neg_() if d_lams[k + 1] is None else d_lams[k + 1] - d_out
-                )
-                if bias.requires_grad:
-                    bias.grad = g.sum(0)
-                if k > 0:
-                    down = g @ w
-                    if carry_grad is not None:
-                        down = torch.addmm(down, carry_grad, phi, alpha=-1)
-                    carry_grad = down
-            for lam, d in zip(lams, d_lams, strict=True):
-                if lam.requires_grad:
-                    lam.grad = d
-        return loss
+        return carry_loss_and_backward(self, x, loss_and_gradient, alpha)
 
-    def _propagate(self, x, weights):
+    def _propagate(self, x, weights, hidden=None):
+        """The carry recurrence; appends each hidden layer's output to
+        ``hidden`` when a list is given."""
         act = ACTIVATIONS[self.activation]
         last = self.n_blocks - 1
         z = x
@@ -414,76 +297,85 @@ class GlobalSpectralNetwork(nn.Module):
             a = F.linear(z, w, b)
             if k == last:
                 return a
-            z = act(a) - F.linear(z, phi)
+            h = act(a)
+            if hidden is not None:
+                hidden.append(h)
+            z = h - F.linear(z, phi)
+
+    # The hidden-node interface (HiddenNodes): hidden layer k is layer k + 1
+    # of layer_sizes; its eigenvalues are eigenvalues[k + 1], its incoming
+    # eigenvector block phis[k] and its outgoing one phis[k + 1].
+
+    @property
+    def hidden_sizes(self):
+        """Widths of the hidden layers."""
+        return [int(n) for n in self.layer_sizes[1:-1]]
+
+    def hidden_outputs(self, x):
+        hidden = []
+        self._propagate(x, self.adjacent_blocks(), hidden)
+        return hidden
+
+    def incoming_weights(self):
+        """The adjacent blocks ``W_{k+1,k}`` into the hidden layers.
+
+        Every long-range block into a node, ``W_{k+1,j} = +-W_{k+1,k}
+        phi_{k-1} ... phi_j``, has this block as its left factor, so a zero
+        row silences the node in every incoming block.
+        """
+        return self.adjacent_blocks()[:-1]
+
+    def node_eigenvalues(self):
+        return _members(self.eigenvalues)[1:-1]
 
     @torch.no_grad()
-    def blocks(self, dtype=torch.float64):
-        """Dense blocks ``W_{i,j}`` by SPARCS eq. 3, for diagnostics.
-
-        Parameters
-        ----------
-        dtype : torch.dtype, default=torch.float64
-            Precision of the computation (float64 keeps deep products exact).
-
-        Returns
-        -------
-        list of list
-            ``(B+1) x (B+1)`` nested list; entry ``[i][j]`` (0-based, ``i > j``)
-            is ``W_{i+1,j+1}`` of shape ``(n_{i+1}, n_{j+1})``, every other
-            entry is ``None``. No gradient.
-        """
-        phis = [phi.to(dtype) for phi in self.phis]
-        lams = [lam.to(dtype) for lam in self.eigenvalues]
-        adjacent = [
-            phi * (lams[k] - lams[k + 1].unsqueeze(1)) for k, phi in enumerate(phis)
-        ]
+    def remove_nodes_(self, keep, fold_biases=True):
+        act = ACTIVATIONS[self.activation]
         n_layers = len(self.layer_sizes)
-        out = [[None] * n_layers for _ in range(n_layers)]
-        for j in range(n_layers - 1):
-            product = None  # phi_{i-2} ... phi_j (0-based phis[i-2] ... phis[j])
-            for i in range(j + 1, n_layers):
-                block = (
-                    adjacent[i - 1] if product is None else adjacent[i - 1] @ product
-                )
-                out[i][j] = block if (i - 1 - j) % 2 == 0 else -block
-                product = phis[i - 1] if product is None else phis[i - 1] @ product
-        return out
+        sizes = list(self.layer_sizes)
+        for k, kept in enumerate(keep):
+            layer = k + 1
+            phis, lams = _members(self.phis), _members(self.eigenvalues)
+            biases = _members(self.biases)
+            kept = kept.to(phis[0].device)
+            removed = torch.ones(sizes[layer], dtype=torch.bool, device=kept.device)
+            removed[kept] = False
+            if fold_biases and bool(removed.any()):
+                # Direct contribution W_{i,layer}[:, removed] c of the constant
+                # activations c to every later layer i, by SPARCS eq. 3:
+                # W_{i,l} = (-1)^{i-1-l} W_{i,i-1} phi_{i-2} ... phi_l, applied
+                # to c right to left (matrix-vector products only).
+                carried = act(biases[layer - 1][removed])
+                for i in range(layer + 1, n_layers):
+                    adjacent = phis[i - 1] * (lams[i - 1] - lams[i].unsqueeze(1))
+                    if i == layer + 1:
+                        contribution = adjacent[:, removed] @ carried
+                        carried = phis[i - 1][:, removed] @ carried
+                    else:
+                        contribution = adjacent @ carried
+                        carried = phis[i - 1] @ carried
+                    sign = -1.0 if (i - 1 - layer) % 2 else 1.0
+                    biases[i - 1].add_(sign * contribution)
+            cuts = (
+                (self.phis, layer - 1, phis[layer - 1][kept]),
+                (self.phis, layer, phis[layer][:, kept]),
+                (self.eigenvalues, layer, lams[layer][kept]),
+                (self.biases, layer - 1, biases[layer - 1][kept]),
+            )
+            for params, index, data in cuts:
+                params[index] = nn.Parameter(data.clone(), params[index].requires_grad)
+            sizes[layer] = kept.numel()
+        self.layer_sizes = tuple(sizes)
 
-    def _offsets(self):
-        """Start index of every layer in the stacked node order, and ``N``."""
-        offsets = [0]
-        for n in self.layer_sizes:
-            offsets.append(offsets[-1] + n)
-        return offsets
+    def blocks(self, dtype=torch.float64):
+        """Dense blocks ``W_{i,j}`` by SPARCS eq. 3, for diagnostics: see
+        :func:`~sklearn_spectral.nn.global_dense.network_blocks`."""
+        return network_blocks(self, dtype)
 
     def dense_adjacency(self, dtype=torch.float64):
-        """Dense ``N x N`` adjacency ``Phi Lambda Phi^{-1}``, for tests.
-
-        ``Phi^{-1}`` is solved numerically with
-        :func:`torch.linalg.solve_triangular` (``Phi`` is unit lower
-        triangular), independently of the binomial formula and of eq. 3; the
-        result is exactly lower triangular, so the strictly-upper part of
-        ``A`` is exactly zero. Differentiable.
-
-        Parameters
-        ----------
-        dtype : torch.dtype, default=torch.float64
-
-        Returns
-        -------
-        torch.Tensor of shape (N, N), ``N = sum(layer_sizes)``
-        """
-        offsets = self._offsets()
-        Phi = torch.eye(offsets[-1], dtype=dtype, device=self.phis[0].device)
-        for k, phi in enumerate(self.phis):
-            rows = slice(offsets[k + 1], offsets[k + 2])
-            Phi[rows, offsets[k] : offsets[k + 1]] = phi.to(dtype)
-        Lam = torch.diag(torch.cat([lam.to(dtype) for lam in self.eigenvalues]))
-        eye = torch.eye(offsets[-1], dtype=dtype, device=Phi.device)
-        Phi_inv = torch.linalg.solve_triangular(
-            Phi, eye, upper=False, unitriangular=True
-        )
-        return Phi @ Lam @ Phi_inv
+        """Dense ``N x N`` adjacency ``Phi Lambda Phi^{-1}``, for tests: see
+        :func:`~sklearn_spectral.nn.global_dense.network_adjacency`."""
+        return network_adjacency(self, dtype)
 
     def proximal_step(self, threshold):
         """Soft-threshold the non-output eigenvalues in place.
@@ -562,103 +454,3 @@ class GlobalSpectralNetwork(nn.Module):
 
     def extra_repr(self):
         return f"layer_sizes={self.layer_sizes}, activation={self.activation!r}"
-
-
-def dense_forward(network, x):
-    """Float64 reference forward pass built from the dense ``Phi Lambda Phi^{-1}``.
-
-    Every block ``W_{i,j}`` (``i > j``) is cut out of
-    :meth:`GlobalSpectralNetwork.dense_adjacency` (not from eq. 3), and for
-    each layer ``i >= 2``::
-
-        a_i = sum_{j<i} h_j W_{i,j}^T + b_i,
-        h_i = sigma(a_i) for hidden layers,  h_{B+1} = a_{B+1},
-
-    with ``h_1 = x`` and ``h_j`` the post-activation output of layer ``j``.
-    The diagonal self-loops are not used. ``network(x)`` equals this up to
-    float rounding (see the Notes of :class:`GlobalSpectralNetwork`).
-    Differentiable with respect to the network's parameters.
-
-    Parameters
-    ----------
-    network : GlobalSpectralNetwork
-    x : torch.Tensor of shape (n_samples, n_1)
-
-    Returns
-    -------
-    torch.Tensor of shape (n_samples, n_{B+1}), float64
-    """
-    dtype = torch.float64
-    act = ACTIVATIONS[network.activation]
-    A = network.dense_adjacency(dtype)
-    offsets = network._offsets()
-    n_layers = len(network.layer_sizes)
-    hs = [x.to(dtype)]
-    for i in range(1, n_layers):
-        rows = slice(offsets[i], offsets[i + 1])
-        a = network.biases[i - 1].to(dtype)
-        for j in range(i):
-            a = a + hs[j] @ A[rows, offsets[j] : offsets[j + 1]].T
-        hs.append(a if i == n_layers - 1 else act(a))
-    return hs[-1]
-
-
-def used_nodes(blocks):
-    """Which nodes the output of a network depends on, from its dense blocks.
-
-    A node is used when it lies on a path of nonzero weights from an input to
-    an output. A hidden node no input reaches outputs the constant
-    ``sigma(b)``, which folds into the biases of the layers it feeds; a node
-    that reaches no output changes nothing. Removing every unused node (and
-    folding those constants) leaves the predictions unchanged, so the weights
-    between used nodes are all a network needs. Output nodes always count as
-    used (an output no input reaches predicts its bias).
-
-    Eigenvalues alone do not say this: node ``r`` of layer ``i`` receives
-    ``phi_{i-1}[r, :] diag(lambda_{i-1}) ...`` even when ``lambda_i[r] = 0``,
-    so a node whose eigenvalue is 0 still computes once the layer before it
-    has one nonzero eigenvalue. Only a zero row of ``phi_{i-1}`` or a zero
-    column of ``phi_i`` removes it whatever the eigenvalues.
-
-    Parameters
-    ----------
-    blocks : list of list
-        The nested ``(B+1) x (B+1)`` list of :meth:`GlobalSpectralNetwork.blocks`:
-        entry ``[i][j]`` (``i > j``) is the block from layer ``j`` to layer ``i``.
-
-    Returns
-    -------
-    list of torch.Tensor
-        One boolean mask per layer, inputs first.
-
-    Examples
-    --------
-    >>> import torch
-    >>> gen = torch.Generator().manual_seed(0)
-    >>> net = GlobalSpectralNetwork([3, 4, 2], generator=gen)
-    >>> [int(m.sum()) for m in used_nodes(net.blocks())]  # the perceptron start
-    [3, 0, 2]
-    """
-    n_layers = len(blocks)
-    nonzero = [[b if b is None else b != 0 for b in row] for row in blocks]
-    sizes = [nonzero[-1][j].shape[1] for j in range(n_layers - 1)]
-    sizes.append(nonzero[-1][0].shape[0])
-    reached = [torch.ones(sizes[0], dtype=torch.bool)]  # from some input
-    for i in range(1, n_layers):
-        reached.append(
-            torch.stack(
-                [(nonzero[i][j] & reached[j]).any(dim=1) for j in range(i)]
-            ).any(dim=0)
-        )
-    reaching = [None] * n_layers  # reaches some output
-    reaching[-1] = torch.ones(sizes[-1], dtype=torch.bool)
-    for j in range(n_layers - 2, -1, -1):
-        reaching[j] = torch.stack(
-            [
-                (nonzero[i][j] & reaching[i].unsqueeze(1)).any(dim=0)
-                for i in range(j + 1, n_layers)
-            ]
-        ).any(dim=0)
-    used = [f & b for f, b in zip(reached, reaching, strict=True)]
-    used[-1] = reaching[-1]
-    return used

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .activations import ACTIVATIONS, get_activation
+from .hidden_nodes import LayerStack, set_parameter
 
 _STATE_NOT_PADDED = ("step",)
 
@@ -55,8 +56,11 @@ def _replace_parameter(module, name, data, dim, optimizer):
     optimizer.state[new] = moved
 
 
-class GrowingMLP(nn.Module):
+class GrowingMLP(LayerStack, nn.Module):
     """Feed-forward network whose hidden layers can be widened in place.
+
+    Its hidden nodes follow :class:`~sklearn_spectral.nn.hidden_nodes.HiddenNodes`
+    (a dense network: no eigenvalues).
 
     Parameters
     ----------
@@ -165,11 +169,6 @@ class GrowingMLP(nn.Module):
         net.layers = nn.ModuleList(layer.to(torch.float32) for layer in layers)
         return net
 
-    @property
-    def hidden_sizes(self):
-        """Widths of the hidden layers."""
-        return [layer.weight.shape[0] for layer in self.layers[:-1]]
-
     def forward(self, x):
         act = ACTIVATIONS[self.activation]
         *hidden, last = self.layers
@@ -181,6 +180,17 @@ class GrowingMLP(nn.Module):
         """Output and the sum of squared weights (biases excluded)."""
         l2 = sum(layer.weight.square().sum() for layer in self.layers)
         return self(x), l2
+
+    @staticmethod
+    def _layer_weight(layer):
+        return layer.weight
+
+    def _cut_layer(self, k, kept):
+        first, second = self.layers[k], self.layers[k + 1]
+        set_parameter(first, "weight", first.weight[kept])
+        set_parameter(first, "bias", first.bias[kept])
+        set_parameter(second, "weight", second.weight[:, kept])
+        first.out_features = second.in_features = kept.numel()
 
     def _check_hidden_index(self, hidden_index):
         n_hidden = len(self.layers) - 1

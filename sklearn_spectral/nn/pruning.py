@@ -10,9 +10,11 @@ Three steps, each usable on its own:
    ranking, never leaving a layer below ``min_width`` nodes;
 3. :func:`prune`: a new, physically smaller module holding the kept nodes.
 
-Supported modules: :class:`~sklearn_spectral.nn.spectral_layer.SpectralMLP`,
-:class:`~sklearn_spectral.nn.growing.GrowingMLP` (a dense MLP) and
-:class:`~sklearn_spectral.nn.global_spectral.GlobalSpectralNetwork`. Hidden
+Supported modules: every network with the hidden-node interface
+:class:`~sklearn_spectral.nn.hidden_nodes.HiddenNodes` (the package's
+:class:`~sklearn_spectral.nn.spectral_layer.SpectralMLP`,
+:class:`~sklearn_spectral.nn.growing.GrowingMLP`, a dense MLP, and
+:class:`~sklearn_spectral.nn.global_spectral.GlobalSpectralNetwork`). Hidden
 layer ``k`` (0-based over the hidden layers) is the output of ``layers[k]`` of
 an MLP and layer ``k + 1`` of ``GlobalSpectralNetwork.layer_sizes`` (its
 eigenvalues are ``eigenvalues[k + 1]``, its incoming eigenvector block
@@ -33,12 +35,9 @@ the layer-wise and the global parametrization; see :func:`prune`.
 import copy
 
 import torch
-from torch import nn
-from torch.nn import functional as F
 
-from .global_spectral import GlobalSpectralNetwork
-from .growing import GrowingMLP
-from .spectral_layer import ACTIVATIONS, SpectralMLP
+from .hidden_nodes import HiddenNodes
+from .spectral_layer import SpectralMLP  # noqa: F401 (doctests)
 
 __all__ = ["CRITERIA", "count_parameters", "node_scores", "prune", "select_nodes"]
 
@@ -48,66 +47,13 @@ CRITERIA = ("eigenvalue", "rescaled", "connectivity", "random")
 _SCOPES = ("layer", "global")
 
 
-def _kind(module):
-    """``"spectral"``, ``"dense"`` or ``"global"``; TypeError otherwise."""
-    if isinstance(module, SpectralMLP):
-        return "spectral"
-    if isinstance(module, GrowingMLP):
-        return "dense"
-    if isinstance(module, GlobalSpectralNetwork):
-        return "global"
-    raise TypeError(
-        "module must be a SpectralMLP, GrowingMLP or GlobalSpectralNetwork, "
-        f"got {type(module).__name__}"
-    )
-
-
-def hidden_widths(module):
-    """Widths of the hidden layers of a SpectralMLP, GrowingMLP or
-    GlobalSpectralNetwork."""
-    if _kind(module) == "global":
-        return [int(n) for n in module.layer_sizes[1:-1]]
-    return [int(layer.bias.shape[0]) for layer in module.layers[:-1]]
-
-
-def last_hidden_activations(module, x):
-    """Activations of the last hidden layer (what a pruned network passes on).
-
-    Parameters
-    ----------
-    module : SpectralMLP, GrowingMLP or GlobalSpectralNetwork
-        A network with at least one hidden layer.
-    x : torch.Tensor of shape (n_samples, n_features)
-
-    Returns
-    -------
-    torch.Tensor of shape (n_samples, hidden_widths(module)[-1])
-    """
-    act = ACTIVATIONS[module.activation]
-    if _kind(module) == "global":
-        # The carry recurrence of GlobalSpectralNetwork.forward, stopped before
-        # the output layer.
-        z = h = x
-        last = module.n_blocks - 1
-        blocks = zip(module.phis, module.adjacent_blocks(), module.biases, strict=True)
-        for k, (phi, w, b) in enumerate(blocks):
-            if k == last:
-                return h
-            h = act(F.linear(z, w, b))
-            z = h - F.linear(z, phi)
-    for layer in module.layers[:-1]:
-        x = act(layer(x))
-    return x
-
-
-def _incoming_weights(module):
-    """Weight into each hidden layer, torch layout (width, fan-in), no grad."""
-    kind = _kind(module)
-    if kind == "spectral":
-        return [layer.weight() for layer in module.layers[:-1]]
-    if kind == "dense":
-        return [layer.weight for layer in module.layers[:-1]]
-    return module.adjacent_blocks()[:-1]
+def _check_module(module):
+    if not isinstance(module, HiddenNodes):
+        raise TypeError(
+            "module must be a network with hidden nodes (SpectralMLP, GrowingMLP, "
+            f"GlobalSpectralNetwork or another HiddenNodes), got "
+            f"{type(module).__name__}"
+        )
 
 
 def count_parameters(module):
@@ -136,13 +82,15 @@ def node_scores(module, criterion, *, generator=None):
 
     Parameters
     ----------
-    module : SpectralMLP, GrowingMLP or GlobalSpectralNetwork
+    module : HiddenNodes
+        E.g. a SpectralMLP, GrowingMLP or GlobalSpectralNetwork.
     criterion : {"eigenvalue", "rescaled", "connectivity", "random"}
         For hidden node ``i`` with incoming weight row ``W[i, :]``:
 
         - ``"eigenvalue"``: ``|lambda_i|``, the node's eigenvalue (the paper's
-          criterion): ``layers[k].lambda_out`` of a ``SpectralMLP``,
-          ``eigenvalues[k + 1]`` of a ``GlobalSpectralNetwork``. Only
+          criterion, ``module.node_eigenvalues()``): ``layers[k].lambda_out``
+          of a ``SpectralMLP``, ``eigenvalues[k + 1]`` of a
+          ``GlobalSpectralNetwork``. Only
           meaningful when ``lambda_in`` is frozen at 0, and not invariant to
           the gauge ``phi -> c phi, lambda -> lambda / c``. A dense
           ``GrowingMLP`` has no eigenvalues: ValueError.
@@ -152,8 +100,8 @@ def node_scores(module, criterion, *, generator=None):
         - ``"connectivity"``: ``sum_j |W[i, j]|`` (the dense baseline).
         - ``"random"``: uniform in ``[0, 1)``, drawn from ``generator``.
 
-        ``W`` is ``layers[k].weight()`` (``SpectralMLP``),
-        ``layers[k].weight`` (``GrowingMLP``) or, for a
+        ``W`` is ``module.incoming_weights()[k]``: ``layers[k].weight()``
+        (``SpectralMLP``), ``layers[k].weight`` (``GrowingMLP``) or, for a
         ``GlobalSpectralNetwork``, the adjacent incoming block
         ``W_{k+1,k} = phi diag(lambda_prev) - diag(lambda_node) phi`` with
         ``phi = phis[k]``. Every long-range block into the node,
@@ -181,28 +129,25 @@ def node_scores(module, criterion, *, generator=None):
     """
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
-    kind = _kind(module)
+    _check_module(module)
     if criterion == "random":
         device = generator.device if generator is not None else "cpu"
         return [
             torch.rand(n, generator=generator, dtype=torch.float64, device=device).cpu()
-            for n in hidden_widths(module)
+            for n in module.hidden_sizes
         ]
     with torch.no_grad():
         if criterion == "eigenvalue":
-            if kind == "dense":
+            lams = module.node_eigenvalues()
+            if lams is None:
                 raise ValueError(
                     "criterion 'eigenvalue' needs a spectral network; a "
-                    "GrowingMLP has no eigenvalues (use 'rescaled' or "
-                    "'connectivity')"
+                    f"{type(module).__name__} has no eigenvalues (use 'rescaled' "
+                    "or 'connectivity')"
                 )
-            if kind == "spectral":
-                lams = [layer.lambda_out for layer in module.layers[:-1]]
-            else:
-                lams = list(module.eigenvalues)[1:-1]
             return [lam.detach().to("cpu", torch.float64).abs() for lam in lams]
         weights = [
-            w.detach().to("cpu", torch.float64) for w in _incoming_weights(module)
+            w.detach().to("cpu", torch.float64) for w in module.incoming_weights()
         ]
         if criterion == "rescaled":
             return [w.norm(dim=1) for w in weights]
@@ -340,81 +285,6 @@ def _check_keep(keep, widths):
     return checked
 
 
-def _set_parameter(owner, name, data):
-    """Replace parameter ``name`` of ``owner`` by ``data``, same requires_grad."""
-    old = getattr(owner, name)
-    setattr(owner, name, nn.Parameter(data.detach().clone(), old.requires_grad))
-
-
-def _prune_mlp(net, keep, fold_biases):
-    act = ACTIVATIONS[net.activation]
-    spectral = isinstance(net, SpectralMLP)
-    for k, kept in enumerate(keep):
-        first, second = net.layers[k], net.layers[k + 1]
-        kept = kept.to(first.bias.device)
-        removed = torch.ones(first.bias.shape[0], dtype=torch.bool, device=kept.device)
-        removed[kept] = False
-        if fold_biases and bool(removed.any()):
-            # first.bias already holds the folds from earlier layers.
-            w_next = second.weight() if spectral else second.weight
-            constant = act(first.bias[removed])
-            second.bias.add_(w_next[:, removed] @ constant)
-        if spectral:
-            _set_parameter(first, "phi", first.phi[kept])
-            _set_parameter(first, "lambda_out", first.lambda_out[kept])
-            _set_parameter(first, "bias", first.bias[kept])
-            _set_parameter(second, "phi", second.phi[:, kept])
-            _set_parameter(second, "lambda_in", second.lambda_in[kept])
-        else:
-            _set_parameter(first, "weight", first.weight[kept])
-            _set_parameter(first, "bias", first.bias[kept])
-            _set_parameter(second, "weight", second.weight[:, kept])
-            first.out_features = kept.numel()
-            second.in_features = kept.numel()
-
-
-def _prune_global(net, keep, fold_biases):
-    act = ACTIVATIONS[net.activation]
-    n_layers = len(net.layer_sizes)
-    sizes = list(net.layer_sizes)
-    for k, kept in enumerate(keep):
-        layer = k + 1
-        phis, lams, biases = list(net.phis), list(net.eigenvalues), list(net.biases)
-        kept = kept.to(phis[0].device)
-        removed = torch.ones(sizes[layer], dtype=torch.bool, device=kept.device)
-        removed[kept] = False
-        if fold_biases and bool(removed.any()):
-            # Direct contribution W_{i,layer}[:, removed] c of the constant
-            # activations c to every later layer i, by SPARCS eq. 3:
-            # W_{i,l} = (-1)^{i-1-l} W_{i,i-1} phi_{i-2} ... phi_l, applied to
-            # c right to left (matrix-vector products only).
-            carried = act(biases[layer - 1][removed])
-            for i in range(layer + 1, n_layers):
-                adjacent = phis[i - 1] * (lams[i - 1] - lams[i].unsqueeze(1))
-                if i == layer + 1:
-                    contribution = adjacent[:, removed] @ carried
-                    carried = phis[i - 1][:, removed] @ carried
-                else:
-                    contribution = adjacent @ carried
-                    carried = phis[i - 1] @ carried
-                sign = -1.0 if (i - 1 - layer) % 2 else 1.0
-                biases[i - 1].add_(sign * contribution)
-        net.phis[layer - 1] = nn.Parameter(
-            phis[layer - 1][kept].clone(), phis[layer - 1].requires_grad
-        )
-        net.phis[layer] = nn.Parameter(
-            phis[layer][:, kept].clone(), phis[layer].requires_grad
-        )
-        net.eigenvalues[layer] = nn.Parameter(
-            lams[layer][kept].clone(), lams[layer].requires_grad
-        )
-        net.biases[layer - 1] = nn.Parameter(
-            biases[layer - 1][kept].clone(), biases[layer - 1].requires_grad
-        )
-        sizes[layer] = kept.numel()
-    net.layer_sizes = tuple(sizes)
-
-
 def prune(module, keep, *, fold_biases=True):
     """New, smaller module holding only the kept hidden nodes.
 
@@ -427,7 +297,8 @@ def prune(module, keep, *, fold_biases=True):
 
     Parameters
     ----------
-    module : SpectralMLP, GrowingMLP or GlobalSpectralNetwork
+    module : HiddenNodes
+        E.g. a SpectralMLP, GrowingMLP or GlobalSpectralNetwork.
     keep : list of index vectors
         Indices of the kept nodes of every hidden layer, e.g. from
         :func:`select_nodes`. A nonempty layer must keep at least one node.
@@ -445,7 +316,7 @@ def prune(module, keep, *, fold_biases=True):
         If ``keep`` does not have one vector per hidden layer, has indices
         out of range or repeated, or empties a layer.
     TypeError
-        If ``module`` is not one of the supported networks.
+        If ``module`` does not implement ``HiddenNodes``.
 
     Notes
     -----
@@ -506,12 +377,8 @@ def prune(module, keep, *, fold_biases=True):
     >>> torch.allclose(small(x), net(x), atol=1e-6)
     True
     """
-    kind = _kind(module)
-    keep = _check_keep(keep, hidden_widths(module))
+    _check_module(module)
+    keep = _check_keep(keep, module.hidden_sizes)
     pruned = copy.deepcopy(module)
-    with torch.no_grad():
-        if kind == "global":
-            _prune_global(pruned, keep, bool(fold_biases))
-        else:
-            _prune_mlp(pruned, keep, bool(fold_biases))
+    pruned.remove_nodes_(keep, fold_biases=bool(fold_biases))
     return pruned

@@ -20,6 +20,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .activations import ACTIVATIONS, get_activation
+from .hidden_nodes import LayerStack, set_parameter
 
 
 def spectral_weight(phi, lambda_in, lambda_out):
@@ -170,8 +171,11 @@ class SpectralLinear(nn.Module):
         )
 
 
-class SpectralMLP(nn.Module):
+class SpectralMLP(LayerStack, nn.Module):
     """Feed-forward network of :class:`SpectralLinear` layers.
+
+    Its hidden nodes follow :class:`~sklearn_spectral.nn.hidden_nodes.HiddenNodes`;
+    a node's eigenvalue is its ``lambda_out``.
 
     Parameters
     ----------
@@ -325,3 +329,18 @@ class SpectralMLP(nn.Module):
     def weights(self):
         """Materialized weights ``W`` of every layer, torch layout (out, in)."""
         return [layer.weight() for layer in self.layers]
+
+    @staticmethod
+    def _layer_weight(layer):
+        return layer.weight()
+
+    def node_eigenvalues(self):
+        return [layer.lambda_out for layer in self.layers[:-1]]
+
+    def _cut_layer(self, k, kept):
+        first, second = self.layers[k], self.layers[k + 1]
+        set_parameter(first, "phi", first.phi[kept])
+        set_parameter(first, "lambda_out", first.lambda_out[kept])
+        set_parameter(first, "bias", first.bias[kept])
+        set_parameter(second, "phi", second.phi[:, kept])
+        set_parameter(second, "lambda_in", second.lambda_in[kept])

@@ -2,5 +2,6 @@
 
 from .callback import Callback, ProximalStep
 from .growth import Growth
+from .progress import ProgressReport
 
-__all__ = ["Callback", "Growth", "ProximalStep"]
+__all__ = ["Callback", "Growth", "ProgressReport", "ProximalStep"]

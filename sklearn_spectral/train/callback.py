@@ -13,6 +13,7 @@ class Callback:
 
     Events, in the order they happen:
 
+    - ``on_fit_begin(trainer)``: before the first epoch.
     - ``on_step_end(trainer)``: after every optimizer step (proximal steps).
     - ``on_epoch_end(trainer)``: after each epoch, once its loss and
       validation score are recorded.
@@ -29,6 +30,9 @@ class Callback:
     ``penalty(module)`` is added to every epoch's recorded loss (a penalty
     applied by a proximal step, in the loss's units).
     """
+
+    def on_fit_begin(self, trainer):
+        pass
 
     def on_step_end(self, trainer):
         pass

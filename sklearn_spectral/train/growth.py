@@ -209,7 +209,8 @@ class Growth(Callback):
             n_hidden=min(len(module.hidden_sizes), len(self.spec._hidden_sizes())),
             activation=module.activation,
         )
-        return net.to(module.layers[0].weight.device)
+        weight = module.layers[0].weight
+        return net.to(device=weight.device, dtype=weight.dtype)
 
     def _keep_linear_if_as_good(self, trainer):
         """Replace the network by a linear model fitted to the same rows if
