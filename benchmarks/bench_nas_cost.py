@@ -24,8 +24,8 @@ from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 from torch.nn import functional as F
 
-from sklearn_spectral._training import Trainer
 from sklearn_spectral.nn import ACTIVATIONS, GlobalSpectralNetwork
+from sklearn_spectral.train.trainer import Trainer
 
 WIDTH, BATCH, N, D = 64, 128, 10_000, 20
 

@@ -25,8 +25,8 @@ from torch.nn import functional as F
 
 from sklearn_spectral import SpectralMLPClassifier
 from sklearn_spectral._losses import softmax_cross_entropy
-from sklearn_spectral._training import make_adam
 from sklearn_spectral.nn import SpectralMLP
+from sklearn_spectral.train.trainer import make_adam
 
 HIDDEN, BATCH = 100, 128
 

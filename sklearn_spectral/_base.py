@@ -1,13 +1,14 @@
 """The base of every torch estimator in the package: ``fit`` and prediction.
 
 ``fit`` validates, seeds, splits the validation rows, and calls the shared
-:class:`~sklearn_spectral._training.Trainer` with the estimator's callbacks;
+:class:`~sklearn_spectral.train.Trainer` with the estimator's callbacks;
 prediction runs in float64 on the CPU. Subclasses provide the network
 (``_build_module``) and, through the classifier and regressor bases of
 ``_tasks.py``, the task: loss, output link and scoring. Validation, devices,
 threads and seeding are in ``_utils.py``; shared docstrings in ``_docs.py``.
 """
 
+import copy
 import math
 import types
 from abc import abstractmethod
@@ -18,14 +19,13 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
 )
 
 from ._tasks import TorchClassifierMixin, TorchRegressorMixin
-from ._training import Trainer, copy_module
 from ._utils import (
     DivergenceError,
     as_tensor,
@@ -39,6 +39,26 @@ from ._utils import (
 from .nn.activations import ACTIVATIONS
 from .nn.spectral_layer import soft_threshold_
 from .train.callback import ProximalStep
+from .train.snapshots import copy_module
+from .train.trainer import Trainer, make_adam
+
+#: Smallest mean raw sample weight the L2 penalty is divided by (per row):
+#: below it, the penalty of weights like 1e-320 overflows float64.
+MIN_WEIGHT_SCALE = 1e-8
+
+
+def _cpu_state(state):
+    """An optimizer's ``state_dict`` with its tensors copied to the CPU."""
+    return {
+        "state": {
+            key: {
+                k: v.detach().cpu().clone() if torch.is_tensor(v) else v
+                for k, v in values.items()
+            }
+            for key, values in state["state"].items()
+        },
+        "param_groups": copy.deepcopy(state["param_groups"]),
+    }
 
 
 class BaseTorchEstimator(BaseEstimator):
@@ -69,8 +89,12 @@ class BaseTorchEstimator(BaseEstimator):
         "warm_start": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "device": [str, torch.device],
+        "dtype": [StrOptions({"float32", "float64"})],
     }
 
     def __init_subclass__(cls, **kwargs):
@@ -106,7 +130,8 @@ class BaseTorchEstimator(BaseEstimator):
 
     @abstractmethod
     def _build_module(self, n_features, n_outputs, generator):
-        """Return a new float32 torch module for this estimator."""
+        """Return a new torch module for this estimator (cast to ``dtype``
+        by ``fit``)."""
 
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -135,14 +160,24 @@ class BaseTorchEstimator(BaseEstimator):
         self : object
             The fitted estimator.
         """
-        warm = self.warm_start and hasattr(self, "module_")
+        return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        """``fit``, or with ``incremental`` one epoch of ``partial_fit``."""
+        warm = (self.warm_start or incremental) and hasattr(self, "module_")
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True (one epoch "
+                "per call leaves nothing to stop); set early_stopping=False to "
+                "stream, as with MLPClassifier."
+            )
         X, y = validate_input(
             self,
             X,
             y,
             reset=not warm,
             dtype=(np.float64, np.float32),
-            ensure_min_samples=2,
+            ensure_min_samples=1 if incremental else 2,
             **self._validate_y_kwargs(),
         )
         if sp.issparse(X):
@@ -154,22 +189,31 @@ class BaseTorchEstimator(BaseEstimator):
             )
             if not sample_weight.any():
                 raise ValueError("sample_weight must contain a non-zero weight.")
-        y = self._encode_targets(y, warm, sample_weight)
+        if incremental:
+            y = self._encode_targets_incremental(y, warm, classes, sample_weight)
+        else:
+            y = self._encode_targets(y, warm, sample_weight)
+        weight_scale = 1.0  # the mean raw weight
         if sample_weight is not None:
             # Mean 1; dividing by the largest first keeps the sum finite and
             # the ratio of tiny weights (1e-320) representable.
-            sample_weight = sample_weight / sample_weight.max()
+            top = sample_weight.max()
+            sample_weight = sample_weight / top
+            # (at least MIN_WEIGHT_SCALE: tiny weights, 1e-320, would make
+            # the penalty overflow)
+            weight_scale = max(float(sample_weight.mean() * top), MIN_WEIGHT_SCALE)
             sample_weight = sample_weight * (len(sample_weight) / sample_weight.sum())
         rng = make_rng(self.random_state)
         device = resolve_device(self.device)
 
+        dtype = torch.float64 if self.dtype == "float64" else torch.float32
         init_generator = torch_generator(rng)
         if warm:
-            module = self._configure_warm_module(copy_module(self.module_, device))
+            module = copy_module(self.module_, device, dtype)
+            module = self._configure_warm_module(module)
         else:
-            module = self._build_module(X.shape[1], self._n_logits, init_generator).to(
-                device
-            )
+            module = self._build_module(X.shape[1], self._n_logits, init_generator)
+            module = module.to(device=device, dtype=dtype)
 
         X_val = y_val = sw_val = None
         X_all, y_all, sw_all = X, y, sample_weight
@@ -183,7 +227,7 @@ class BaseTorchEstimator(BaseEstimator):
                     "or the size of your dataset."
                 )
         held_out = None
-        holdout = 0.0 if self.early_stopping else self._callback_holdout()
+        holdout = 0.0 if self.early_stopping else self._callback_holdout(incremental)
         if holdout:
             # Rows the callbacks decide on and training does not see until
             # they give them back.
@@ -191,10 +235,10 @@ class BaseTorchEstimator(BaseEstimator):
                 X, y, sample_weight, holdout, rng
             )
 
-        def tensor(a, dtype=torch.float32):
+        def tensor(a, dtype=dtype):
             return None if a is None else torch.tensor(a, dtype=dtype, device=device)
 
-        target_dtype = self._target_dtype()
+        target_dtype = dtype if self._float_targets() else torch.int64
 
         def tensors(X, y, w):
             return tensor(X), tensor(y, target_dtype), tensor(w)
@@ -210,25 +254,27 @@ class BaseTorchEstimator(BaseEstimator):
         batch_size = (
             min(200, X.shape[0]) if self.batch_size == "auto" else self.batch_size
         )
+        shuffle_generator = torch_generator(rng)  # drawn before the callbacks'
+        callbacks = self._callbacks(data, torch_generator(rng), incremental)
         trainer = Trainer(
             module,
             self._loss,
             loss_gradient_fn=self._closed_form_loss_gradient(),
             score_fn=self._score_tensor,
             alpha=self.alpha,
+            weight_scale=weight_scale,
             learning_rate_init=self.learning_rate_init,
             batch_size=batch_size,
-            max_iter=self.max_iter,
+            max_iter=1 if incremental else self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             shuffle=self.shuffle,
-            generator=torch_generator(rng),
-            callbacks=(
-                *self._proximal_steps(),
-                *self._callbacks(data, torch_generator(rng)),
-            ),
+            generator=shuffle_generator,
+            callbacks=(*self._proximal_steps(), *callbacks),
             verbose=bool(self.verbose),
+            optimizer=self._resumed_optimizer(module) if incremental else None,
             keep_initial_state=warm,
+            warn_at_max_iter=not incremental,
         )
         with training_threads(module, batch_size, device):
             try:
@@ -236,8 +282,13 @@ class BaseTorchEstimator(BaseEstimator):
             except FloatingPointError as exc:
                 raise DivergenceError(str(exc)) from exc
         self.module_ = copy_module(trainer.module, "cpu", torch.float64).eval()
-        # As MLPClassifier: n_iter_ counts this fit's epochs, t_ and
-        # loss_curve_ go on across warm-start fits.
+        # Adam's moments go on across partial_fit calls, as MLPClassifier's
+        # optimizer does (on the CPU, so that the estimator pickles anywhere).
+        self._optimizer_state = (
+            _cpu_state(trainer.optimizer.state_dict()) if incremental else None
+        )
+        # As MLPClassifier: n_iter_ counts this fit's epochs (every call's,
+        # under partial_fit), t_ and loss_curve_ go on across warm-start fits.
         self.n_iter_ = trainer.n_iter
         self.t_ = trainer.n_samples_seen + (getattr(self, "t_", 0) if warm else 0)
         self.loss_curve_ = (self.loss_curve_ if warm else []) + trainer.loss_curve
@@ -259,6 +310,27 @@ class BaseTorchEstimator(BaseEstimator):
         self._set_fitted_attributes()
         return self
 
+    def _resumed_optimizer(self, module):
+        """Adam over ``module``, with the moments of the last ``partial_fit``
+        call when the parameters kept their shapes (else fresh ones)."""
+        optimizer = make_adam(module.parameters(), self.learning_rate_init)
+        state = getattr(self, "_optimizer_state", None)
+        if state is not None:
+            try:
+                optimizer.load_state_dict(state)
+            except ValueError:  # another number or shape of parameters
+                pass
+            else:
+                shapes_kept = all(
+                    v.shape == p.shape
+                    for p in module.parameters()
+                    for k, v in optimizer.state.get(p, {}).items()
+                    if k != "step"
+                )
+                if not shapes_kept:
+                    optimizer = make_adam(module.parameters(), self.learning_rate_init)
+        return optimizer
+
     def _closed_form_loss_gradient(self):
         """The closed-form ``_loss_and_gradient``, unless a subclass changed
         ``_loss`` (then autograd differentiates the new loss)."""
@@ -271,10 +343,11 @@ class BaseTorchEstimator(BaseEstimator):
 
     def _split(self, X, y, sample_weight, fraction, rng):
         """``(X, y, sample_weight)`` of the kept and of the held-out rows,
-        stratified for classifiers where every class has two rows."""
+        stratified for single-label classifiers where every class has two
+        rows."""
         arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
         stratify = None
-        if isinstance(self, ClassifierMixin):
+        if isinstance(self, ClassifierMixin) and y.ndim == 1:  # not multilabel
             counts = np.unique(y, return_counts=True)[1]
             n_held = math.ceil(fraction * len(y))
             if counts.min() >= 2 and len(counts) <= min(n_held, len(y) - n_held):
@@ -287,14 +360,17 @@ class BaseTorchEstimator(BaseEstimator):
             kept, held = kept + [None], held + [None]
         return tuple(kept), tuple(held)
 
-    def _callback_holdout(self):
+    def _callback_holdout(self, incremental=False):
         """Share of the rows to hold out for the callbacks' decisions when
-        there is no validation set (0: none)."""
+        there is no validation set (0: none); ``incremental`` for a
+        ``partial_fit`` call."""
         return 0.0
 
-    def _callbacks(self, data, generator):
+    def _callbacks(self, data, generator, incremental=False):
         """The training policies given to the trainer
-        (:class:`~sklearn_spectral.train.Callback`: growth, compaction).
+        (:class:`~sklearn_spectral.train.Callback`: growth, compaction),
+        besides the proximal steps; ``incremental`` for the one epoch of a
+        ``partial_fit`` call.
 
         ``data`` holds the tensors on the training device: ``train``,
         ``validation`` (or ``None``), ``held_out`` (rows held out for the

@@ -18,11 +18,17 @@ SHARED_PARAMETERS_DOC = """    shuffle : bool, default=True
         Continue from the previously fitted network instead of a new one.
 """
 
-#: numpydoc of ``device``, the last parameter of every estimator.
+#: numpydoc of ``device`` and ``dtype``, the last parameters of every estimator.
 DEVICE_DOC = """    device : str or torch.device, default="auto"
         Training device: ``"auto"`` (CUDA when available), ``"cpu"``,
         ``"cuda"`` or ``"cuda:N"``. The fitted network is kept on the CPU in
         float64, so a model fitted on a GPU unpickles and predicts anywhere.
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of training. ``"float32"`` is fast, on GPUs above all;
+        ``"float64"`` trains as ``MLPClassifier`` computes, and makes fits
+        reproducible to rounding: with full batches (``batch_size`` at least
+        the rows) and no split of the rows, a row of weight ``k`` then fits
+        as ``k`` copies of it, as scikit-learn's sample-weight check asks.
 """
 
 #: numpydoc of the fitted attributes every estimator shares.

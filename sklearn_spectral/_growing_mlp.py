@@ -73,8 +73,9 @@ _PARAMETERS = (
     validation_fraction : float, default=0.1
         Share of rows held out for the growth decisions (and, with
         ``early_stopping=True``, for stopping).
-    n_iter_no_change : int, default=10
-        Epochs without an improvement of ``tol`` before training stops.
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without an improvement of ``tol`` before training stops
+        (``np.inf``: never, as ``MLPClassifier``).
 """
     + DEVICE_DOC
 )
@@ -224,6 +225,7 @@ class _GrowingMLPMixin:
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
+        dtype="float32",
     ):
         self.initial_hidden_layer_sizes = initial_hidden_layer_sizes
         self.growth_threshold = growth_threshold
@@ -247,6 +249,7 @@ class _GrowingMLPMixin:
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.dtype = dtype
 
     def _hidden_sizes(self):
         sizes = self.initial_hidden_layer_sizes
@@ -265,14 +268,34 @@ class _GrowingMLPMixin:
             generator=generator,
         )
 
-    def _callback_holdout(self):
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        # The growth state partial_fit goes on from: a fresh one for a first
+        # call, none after fit (its growth sized the network and ended).
+        if not incremental:
+            self._partial_growth = None
+        elif not hasattr(self, "module_"):
+            self._partial_growth = {}
+        return super()._fit(X, y, sample_weight, incremental, classes)
+
+    def _grows_incrementally(self):
+        state = self.__dict__.get("_partial_growth")
+        return state is not None and not state.get("stopped")
+
+    def _callback_holdout(self, incremental=False):
+        if incremental and (
+            not self._grows_incrementally() or "held_out" in self._partial_growth
+        ):
+            return 0.0  # (the first call's held-out rows decide)
         return self.validation_fraction
 
-    def _callbacks(self, data, generator):
-        warm = self.warm_start and hasattr(self, "growth_history_")
+    def _callbacks(self, data, generator, incremental=False):
+        if incremental and not self._grows_incrementally():
+            return ()
+        warm = (self.warm_start or incremental) and hasattr(self, "growth_history_")
         history = list(self.growth_history_) if warm else []
         offset = len(self.loss_curve_) if warm else 0
-        self._growth = Growth(self, data, generator, history, offset)
+        state = self._partial_growth if incremental else None
+        self._growth = Growth(self, data, generator, history, offset, state)
         return (self._growth,)
 
     def _set_fitted_attributes(self):
@@ -285,6 +308,8 @@ class _GrowingMLPMixin:
         if growth is not None:  # not when a pruner re-exports a pruned network
             self.growth_history_ = growth.history
             self.growth_stop_reason_ = growth.stopped
+            if growth.incremental:
+                self._partial_growth = growth.export_state()
         self.n_layers_ = len(layers) + 1
         self.n_outputs_ = layers[-1].out_features
 

@@ -25,6 +25,24 @@ def binary_logistic(logits, target, sample_weight=None):
     return loss, grad.div_(z.shape[0]).unsqueeze(1)
 
 
+def multilabel_logistic(logits, target, sample_weight=None):
+    """Logistic loss of every label, summed over the labels of a row (as
+    ``MLPClassifier``'s multilabel loss); ``target`` a 0/1 float matrix.
+
+    Gradient: ``w (sigmoid(z) - t) / n``.
+    """
+    per_row = F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(
+        dim=1
+    )
+    grad = torch.sigmoid(logits).sub_(target)
+    if sample_weight is None:
+        loss = per_row.mean()
+    else:
+        loss = (per_row * sample_weight).mean()
+        grad.mul_(sample_weight.unsqueeze(1))
+    return loss, grad.div_(logits.shape[0])
+
+
 def softmax_cross_entropy(logits, target, sample_weight=None):
     """Softmax cross-entropy; ``target`` holds class indices (int64).
 

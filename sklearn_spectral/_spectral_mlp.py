@@ -55,8 +55,9 @@ _PARAMETERS = (
         score stops improving and keep the best network.
     validation_fraction : float, default=0.1
         Share of rows held out when ``early_stopping=True``.
-    n_iter_no_change : int, default=10
-        Epochs without an improvement of ``tol`` before stopping.
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without an improvement of ``tol`` before stopping
+        (``np.inf``: never, as ``MLPClassifier``).
 """
     + DEVICE_DOC
 )
@@ -138,6 +139,7 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
+        dtype="float32",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -157,6 +159,7 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.dtype = dtype
 
     def _build_module(self, n_features, n_outputs, generator):
         return SpectralMLP(

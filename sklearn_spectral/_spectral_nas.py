@@ -1,6 +1,5 @@
 """SpectralNASClassifier and SpectralNASRegressor: spectral architecture search."""
 
-import math
 from numbers import Real
 
 import numpy as np
@@ -13,7 +12,8 @@ from ._base import BaseTorchEstimator, EigenvalueL1Mixin
 from ._docs import DEVICE_DOC, SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC
 from ._tasks import TorchClassifierMixin, TorchRegressorMixin
 from .nn.global_spectral import GlobalSpectralNetwork, _members, used_nodes
-from .train.callback import Callback, ProximalStep
+from .train.callback import ProximalStep
+from .train.compaction import NodeCompaction
 
 #: An eigenvalue counts as switched on when its magnitude exceeds this.
 ACTIVE_TOL = 1e-6
@@ -106,7 +106,7 @@ _PARAMETERS = (
         rows or more: set it to ``False`` for tiny data sets.
     validation_fraction : float, default=0.1
         Share of rows held out when ``early_stopping=True``.
-    n_iter_no_change : int, default=50
+    n_iter_no_change : int or np.inf, default=50
         Epochs without an improvement of ``tol`` before the search stops and
         the compaction starts (with early stopping, also before the
         compaction stops). Larger than ``MLPClassifier``'s 10, so that
@@ -163,7 +163,8 @@ _ATTRIBUTES = (
         ``sum(n_k n_{k+1}) + sum(n_{k+1})``.
     n_iter_search_ : int
         Epochs of the search phase in the last call to ``fit``; the epochs
-        after it compacted the network (``node_l1``).
+        after it compacted the network (``node_l1``). ``partial_fit`` epochs
+        are not counted (0 if the estimator was never fitted with ``fit``).
     n_layers_ : int
         ``B + 1``, input and output layers included.
     n_outputs_ : int
@@ -198,108 +199,6 @@ _NOTES = """
 
     ``X`` is used as given: compose with a ``StandardScaler``.
 """
-
-
-class _NodeCompaction(Callback):
-    """The compaction phase of the NAS estimators (``node_l1``).
-
-    A trainer callback. While the search runs it only counts its epochs;
-    when the trainer's stopping rule is met for the first time
-    (:meth:`on_plateau`), it adds a proximal step on the group-L1 penalty
-    ``node_l1 * sum_g ||g||`` over every input and hidden node's eigenvector
-    entries (:meth:`GlobalSpectralNetwork.node_group_norms`) and adds the
-    penalty to the recorded loss. The phase runs ``budget`` times the
-    search's epochs; with a validation set it stops earlier when the
-    penalized objective stops improving (``budget=None``: only then).
-
-    The thresholds are taken from Adam's second moments once per epoch
-    (:meth:`_group_thresholds`) and applied after every step.
-
-    The threshold of group ``g`` after an Adam step is
-    ``lr * node_l1 / mean_g(sqrt(v_hat) + eps)``: the proximal step in Adam's
-    metric, with the group's mean denominator as its scale (the mean of the
-    step sizes instead is dominated by entries whose gradient is nearly 0,
-    and removed whole trained networks), so ``node_l1`` is in the loss's
-    units, unlike ``eigenvalue_l1``.
-    """
-
-    def __init__(self, node_l1, *, budget=None):
-        self.node_l1 = node_l1
-        self.budget = budget
-        self.started_at = None
-        self.epochs = 0
-        self._thresholds = None
-
-    def on_epoch_end(self, trainer):
-        self.epochs = trainer.n_iter
-        if self.started_at is None:
-            return
-        self._thresholds = self._group_thresholds(trainer)
-        if self.budget is None:
-            return
-        limit = max(1, math.ceil(self.budget * self.started_at))
-        if trainer.n_iter - self.started_at >= limit:
-            trainer.stop_training = True
-            trainer.stop_reason = (
-                f"The compaction phase reached its budget of {limit} epochs "
-                f"({self.budget:g} x the search's {self.started_at})."
-            )
-            trainer.progress.message(trainer.stop_reason)
-
-    def on_rollback(self, trainer, epoch):
-        self.epochs = min(self.epochs, epoch)
-
-    def on_plateau(self, trainer):
-        if self.started_at is not None:
-            # Without a validation set the phase runs to its budget: its
-            # loss rises and falls as groups reach 0, and the patience
-            # stopped it while groups were still shrinking.
-            return self.budget is not None and not trainer.validation_scores
-        if self.node_l1 == 0:
-            return False
-        self.started_at = trainer.n_iter
-        self._group_sizes = trainer.module.node_group_sums(
-            torch.ones_like(phi) for phi in trainer.module.phis
-        )
-        self._thresholds = self._group_thresholds(trainer)
-        trainer.progress.message(
-            f"Search converged at epoch {trainer.n_iter}: removing the nodes it "
-            f"does not need (node_l1={self.node_l1:g})."
-        )
-        return True
-
-    def penalty(self, module):
-        if self.started_at is None:
-            return 0.0
-        with torch.no_grad():
-            norms = module.node_group_norms()
-            return self.node_l1 * float(sum(n.sum() for n in norms))
-
-    def _group_thresholds(self, trainer):
-        """Every node's threshold ``lr * node_l1 / mean_g(sqrt(v_hat) + eps)``
-        from Adam's second moments, taken once per epoch (they change slowly;
-        per step they cost more tensor operations than the step itself)."""
-        net, optimizer = trainer.module, trainer.optimizer
-        group = optimizer.param_groups[0]
-        _, beta2 = group["betas"]
-        states = [optimizer.state.get(phi) for phi in net.phis]
-        if not all(states):
-            return None  # no Adam step taken yet
-        # Every phi has taken the same steps: one read of the counter.
-        correction = 1 - beta2 ** float(states[0]["step"])
-        with torch.no_grad():
-            sums = net.node_group_sums(
-                (state["exp_avg_sq"] / correction).sqrt_().add_(group["eps"])
-                for state in states
-            )
-            return [
-                n.div(total).mul_(group["lr"] * self.node_l1)
-                for total, n in zip(sums, self._group_sizes, strict=True)
-            ]
-
-    def on_step_end(self, trainer):
-        if self._thresholds is not None:  # (the compaction phase)
-            trainer.module.node_group_threshold_(self._thresholds)
 
 
 def _block_dict(nested):
@@ -343,6 +242,7 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
         validation_fraction=0.1,
         n_iter_no_change=50,
         device="auto",
+        dtype="float32",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -362,6 +262,7 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.device = device
+        self.dtype = dtype
 
     def _build_module(self, n_features, n_outputs, generator):
         return GlobalSpectralNetwork(
@@ -371,8 +272,10 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
             hidden_eigenvalue_init=self.hidden_eigenvalue_init,
         )
 
-    def _callbacks(self, data, generator):
-        self._compaction = _NodeCompaction(self.node_l1, budget=COMPACTION_BUDGET)
+    def _callbacks(self, data, generator, incremental=False):
+        if incremental:  # compaction follows a converged search: fit only
+            return ()
+        self._compaction = NodeCompaction(self.node_l1, budget=COMPACTION_BUDGET)
         return (self._compaction,)
 
     def _l1_eigenvalues(self, module):
@@ -406,12 +309,15 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
         return _block_dict(self.module_.blocks(dtype=torch.float64))
 
     def _set_fitted_attributes(self):
-        compaction = self._compaction
-        self.n_iter_search_ = (
-            compaction.epochs
-            if compaction.started_at is None
-            else compaction.started_at
-        )
+        compaction = self.__dict__.pop("_compaction", None)
+        if compaction is None:  # partial_fit, or a pruned copy: as it was
+            self.__dict__.setdefault("n_iter_search_", 0)
+        else:
+            self.n_iter_search_ = (
+                compaction.epochs
+                if compaction.started_at is None
+                else compaction.started_at
+            )
         net = self.module_
         with torch.no_grad():
             self.eigenvalues_ = [lam.numpy().copy() for lam in net.eigenvalues]

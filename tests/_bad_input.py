@@ -369,8 +369,9 @@ def targets(draw, task):
             y[rng.randint(n)] = np.nan
             errors, must = NON_FINITE, True
         else:
-            y = np.c_[y, y]
-            errors, must = ("1d array",), True
+            # multiclass-multioutput (a 0/1 matrix would be a valid multilabel y)
+            y = np.c_[y, y + 2]
+            errors, must = ("multilabel indicator matrix",), True
         return Case(f"y {form}", X, y, y_test=y_test, errors=errors, must_raise=must)
     form = draw(
         st.sampled_from(

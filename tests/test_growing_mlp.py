@@ -218,7 +218,7 @@ def test_growth_keeps_the_network_of_the_best_held_out_loss(monkeypatch):
 def test_held_out_rows_are_not_trained_on_during_growth(monkeypatch):
     # Without early stopping, validation_fraction of the rows is held back
     # while the network grows and rejoins training once growth stops.
-    from sklearn_spectral import _training
+    from sklearn_spectral.train import trainer as _training
 
     seen = []
     run_epoch = _training.Trainer._run_epoch

@@ -131,8 +131,13 @@ def test_sparse_X_as_dense(estimator, container):
 @pytest.mark.parametrize("weight", [1e-320, 1e308])
 def test_extreme_uniform_sample_weight(estimator, weight):
     # Normalizing by the sum overflowed: 1e-320 weights became inf (a
-    # FloatingPointError) and 1e308 weights 0 (nothing learned).
+    # FloatingPointError) and 1e308 weights 0 (nothing learned). Without an
+    # L2 penalty a uniform weight changes nothing; with one it changes the
+    # penalty's weight, divided by the raw weight sum as in MLPClassifier.
     X, y = _data(estimator)
+    estimator = clone(estimator).set_params(
+        **{k: 0.0 for k in estimator.get_params() if k.split("__")[-1] == "alpha"}
+    )
     ones = clone(estimator).fit(X, y, sample_weight=np.ones(len(X)))
     extreme = clone(estimator).fit(X, y, sample_weight=np.full(len(X), weight))
     assert_allclose(extreme.predict(X), ones.predict(X))

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sklearn_spectral import SpectralMLPClassifier, SpectralMLPRegressor
-from sklearn_spectral._training import loss_and_gradient_by_autograd
+from sklearn_spectral.train.trainer import loss_and_gradient_by_autograd
 
 
 def _case(kind, weighted, seed=0):
@@ -14,6 +14,10 @@ def _case(kind, weighted, seed=0):
     if kind == "binary":
         output = torch.randn(n, 1, generator=g, dtype=torch.float64)
         target = (torch.rand(n, generator=g) > 0.5).double()
+        estimator = SpectralMLPClassifier()
+    elif kind == "multilabel":
+        output = torch.randn(n, 3, generator=g, dtype=torch.float64)
+        target = (torch.rand(n, 3, generator=g) > 0.5).double()
         estimator = SpectralMLPClassifier()
     elif kind == "multiclass":
         output = torch.randn(n, 4, generator=g, dtype=torch.float64)
@@ -27,7 +31,7 @@ def _case(kind, weighted, seed=0):
     return estimator, output, target, weight
 
 
-@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel", "regression"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_closed_form_gradient_equals_autograd(kind, weighted):
     estimator, output, target, weight = _case(kind, weighted)
@@ -45,3 +49,20 @@ def test_closed_form_leaves_the_output_alone():
     before = output.clone()
     estimator._loss_and_gradient(output, target, None)
     assert torch.equal(output, before)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multilabel_loss_is_mlpclassifiers_binary_log_loss(weighted):
+    """Summed over the labels of a row, averaged over the rows (weighted)."""
+    from sklearn.neural_network._base import binary_log_loss
+
+    estimator, output, target, weight = _case("multilabel", weighted)
+    if weight is not None:
+        weight = weight / weight.mean()  # the trainer's mean-1 weights
+    loss = estimator._loss(output, target, weight)
+    expected = binary_log_loss(
+        target.numpy(),
+        torch.sigmoid(output).numpy(),
+        None if weight is None else weight.numpy(),
+    )
+    assert float(loss) == pytest.approx(expected, rel=1e-10)

@@ -18,8 +18,8 @@ from sklearn.datasets import make_friedman1, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_spectral import GrowingMLPRegressor
-from sklearn_spectral._training import Trainer
 from sklearn_spectral.train import growth as growing_module
+from sklearn_spectral.train.trainer import Trainer
 
 from ._estimators import cheap_instances, supervised_instances
 

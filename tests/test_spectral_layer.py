@@ -3,13 +3,13 @@ from functools import partial
 import pytest
 import torch
 
-from sklearn_spectral._training import loss_and_gradient_by_autograd
 from sklearn_spectral.nn import (
     SpectralLinear,
     SpectralMLP,
     dense_adjacency,
     spectral_weight,
 )
+from sklearn_spectral.train.trainer import loss_and_gradient_by_autograd
 
 
 def _random(shape, seed):

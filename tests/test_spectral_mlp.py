@@ -278,7 +278,7 @@ def test_small_cpu_fit_uses_one_thread_and_restores_the_setting(iris):
             def on_epoch_end(self, trainer):
                 seen.append(torch.get_num_threads())
 
-        clf._callbacks = lambda data, g: (Threads(),)
+        clf._callbacks = lambda data, g, incremental: (Threads(),)
         clf.fit(X, y)
         assert seen == [1, 1]
         assert torch.get_num_threads() == 2

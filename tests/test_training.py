@@ -5,8 +5,8 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from torch.nn import functional as F
 
-from sklearn_spectral._training import Trainer
 from sklearn_spectral.train import Callback
+from sklearn_spectral.train.trainer import Trainer
 
 
 class _OnEpochEnd(Callback):

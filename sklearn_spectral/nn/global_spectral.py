@@ -263,7 +263,7 @@ class GlobalSpectralNetwork(HiddenNodes, nn.Module):
         operations: on the small batches of tabular data autograd's
         bookkeeping costs more than the arithmetic
         (``benchmarks/bench_nas_cost.py`` has the times per epoch).
-        :class:`~sklearn_spectral._training.Trainer` uses this method when a
+        :class:`~sklearn_spectral.train.Trainer` uses this method when a
         module has it.
 
         Parameters

@@ -229,7 +229,7 @@ class SpectralMLP(LayerStack, nn.Module):
     def forward_with_l2(self, x):
         """Output and the sum of squared weights, sharing one build of ``W``.
 
-        This is what :class:`~sklearn_spectral._training.Trainer` calls when
+        This is what :class:`~sklearn_spectral.train.Trainer` calls when
         an L2 penalty is on: materializing ``W`` twice per batch cost 30 % of
         the training time on ``load_digits``.
         """
@@ -254,7 +254,7 @@ class SpectralMLP(LayerStack, nn.Module):
         than the arithmetic: one training step of a 30-100-1 network took
         320 us with ``backward()`` and about 210 us this way
         (``benchmarks/bench_spectral_mlp.py`` has the fit times).
-        :class:`~sklearn_spectral._training.Trainer` uses this method when a
+        :class:`~sklearn_spectral.train.Trainer` uses this method when a
         module has it.
 
         Parameters

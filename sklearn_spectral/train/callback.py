@@ -2,7 +2,7 @@
 
 
 class Callback:
-    """A training policy plugged into :class:`~sklearn_spectral._training.Trainer`.
+    """A training policy plugged into :class:`~sklearn_spectral.train.Trainer`.
 
     The trainer calls every callback at each named event; a subclass
     overrides the events it acts on (the others do nothing). A callback may

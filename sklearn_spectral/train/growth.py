@@ -22,13 +22,11 @@ import time
 
 import numpy as np
 import torch
-from sklearn.base import is_classifier
-from sklearn.linear_model import LogisticRegression, RidgeCV
 
 from ..nn.activations import ACTIVATIONS
-from ..nn.growing import GrowingMLP
 from ..nn.growth_step import apply_growth, choose_growth, line_search
 from .callback import Callback
+from .linear_baseline import linear_network
 
 #: Largest amplitude the line search may pick. ``gamma = 1`` is the full
 #: natural-gradient move (exact for a linear network); on load_digits, letting
@@ -91,9 +89,20 @@ class Growth(Callback):
     epoch_offset : int, default=0
         Epochs of earlier ``warm_start`` fits (records count along
         ``loss_curve_``).
+    state : dict, optional
+        For ``partial_fit``: the growth state of the earlier calls
+        (:meth:`export_state`; ``{}`` for the first call). Every call is one
+        epoch; a step runs every ``grow_every`` calls on the call's rows, the
+        rows the first call held out (``held_out``) decide at every call, and
+        the growth goes on in the next call instead of ending with the fit:
+        no linear model is compared and no rows rejoin, growth stops only by
+        its own rules.
     """
 
-    def __init__(self, spec, data, generator, history, epoch_offset=0):
+    #: What :meth:`export_state` keeps between ``partial_fit`` calls.
+    _STATE = ("epochs", "stopped", "next_layer", "best_loss", "misses", "deepest")
+
+    def __init__(self, spec, data, generator, history, epoch_offset=0, state=None):
         self.spec = spec
         self.X, self.y, self.w = data.train
         self.held_out = data.validation or data.held_out
@@ -119,6 +128,36 @@ class Growth(Callback):
         self.deepest = 0  # hidden layers of the deepest network growth added
         self.rows = None  # the growth subsample, drawn once per fit
         self.input_s2 = [None]  # S2 and S2^{-1/2} of hidden layer 0 on those rows
+        self.incremental = state is not None
+        self.epochs = 0  # epochs of earlier partial_fit calls (the schedule)
+        self.epochs_now = 0  # and of this one
+        if state:
+            for name in self._STATE:
+                setattr(self, name, state[name])
+            device, dtype = self.X.device, self.X.dtype
+            self.checkpoints = [
+                (loss, epoch, module.to(device=device, dtype=dtype))
+                for loss, epoch, module in state["checkpoints"]
+            ]
+            # The rows the first call held out decide at every call: losses
+            # of different chunks would not compare.
+            self.held_out = tuple(
+                None if t is None else t.to(device) for t in state["held_out"]
+            )
+
+    def export_state(self):
+        """The growth state a next ``partial_fit`` call goes on from
+        (picklable: the checkpoint networks are CPU copies)."""
+        state = {name: getattr(self, name) for name in self._STATE}
+        state["epochs"] = self.epochs + self.epochs_now
+        state["held_out"] = tuple(
+            None if t is None else t.cpu() for t in self.held_out or (None,) * 3
+        )
+        state["checkpoints"] = [
+            (loss, epoch, copy.deepcopy(module).cpu())
+            for loss, epoch, module in self.checkpoints
+        ]
+        return state
 
     def _loss(self, output, target, sample_weight=None):
         return self.spec._loss(output, target, sample_weight)
@@ -150,6 +189,7 @@ class Growth(Callback):
         if self.stopped_at is not None and self.stopped_at > epoch:
             self.stopped, self.stopped_at = "", None
         self.checkpoints = [c for c in self.checkpoints if c[1] <= last]
+        self.epochs_now = min(self.epochs_now, epoch)
 
     def on_plateau(self, trainer):
         """Training converged. While growing: stop growing, and go on if that
@@ -175,42 +215,13 @@ class Growth(Callback):
         best held-out network restored if it beats the last one) and, if
         not done at a plateau, the network is compared with a linear model.
         An interrupted fit keeps what it had."""
-        if trainer.interrupted:
-            return
+        if trainer.interrupted or self.incremental:
+            return  # (under partial_fit, growth goes on in the next call)
         if not self.stopped:
             self._stop("max_iter reached while growing", trainer, deepen=False)
         if not self.decided:
             self.decided = True
             self._keep_linear_if_as_good(trainer)
-
-    def _linear_network(self, X, y, w, module):
-        """The linear model a user tries first (``LogisticRegression`` or
-        ``RidgeCV``, on the internal targets) fitted to these rows, as a
-        network of ``module``'s activation and of the starting depth (the
-        layers growth added are dropped); ``None`` if it cannot
-        stand for the network (a class missing from the rows)."""
-        X, y, w = (
-            None if t is None else t.detach().cpu().double().numpy() for t in (X, y, w)
-        )
-        n_logits = module.layers[-1].out_features
-        if is_classifier(self.spec):
-            y = y.astype(np.int64)
-            n_classes = 2 if n_logits == 1 else n_logits
-            if len(np.unique(y)) != n_classes:
-                return None
-            model = LogisticRegression(max_iter=1000)
-        else:
-            model = RidgeCV()
-        model.fit(X, y, sample_weight=w)
-        net = GrowingMLP.from_linear(
-            np.atleast_2d(model.coef_),
-            np.atleast_1d(model.intercept_),
-            X,
-            n_hidden=min(len(module.hidden_sizes), len(self.spec._hidden_sizes())),
-            activation=module.activation,
-        )
-        weight = module.layers[0].weight
-        return net.to(device=weight.device, dtype=weight.dtype)
 
     def _keep_linear_if_as_good(self, trainer):
         """Replace the network by a linear model fitted to the same rows if
@@ -219,7 +230,7 @@ class Growth(Callback):
         net = trainer.module
         if self.held_out is None or net.activation == "logistic":
             return False
-        linear = self._linear_network(self.X, self.y, self.w, net)
+        linear = linear_network(self.spec, self.X, self.y, self.w, net)
         if linear is None:
             return False
         linear_score = self._held_out_score(linear)
@@ -227,7 +238,7 @@ class Growth(Callback):
         if linear_score < net_score:
             return False
         if self.rejoin is not None:
-            linear = self._linear_network(*self.rejoin, net) or linear
+            linear = linear_network(self.spec, *self.rejoin, net) or linear
         trainer.replace_module(linear)
         self.stopped += (
             f"; a linear model scored {linear_score:.4f} on the held-out rows "
@@ -388,7 +399,9 @@ class Growth(Callback):
         )
 
     def on_epoch_end(self, trainer):
-        if self.stopped or trainer.epoch % self.spec.grow_every:
+        self.epochs_now = trainer.epoch
+        # (under partial_fit, the epochs of every call count)
+        if self.stopped or (self.epochs + trainer.epoch) % self.spec.grow_every:
             return
         start, n_records = time.perf_counter(), len(self.history)
         self._grow(trainer)

@@ -3,17 +3,18 @@
 It slices pre-built tensors per batch (no ``DataLoader`` on the hot path), runs
 Adam, tracks the loss curve and the validation score with the stopping rules
 of :class:`sklearn.neural_network.MLPClassifier`, keeps the best and the last
-finite state, and calls per-epoch hooks where growth and pruning plug in.
+finite state, and calls its callbacks (:class:`~sklearn_spectral.train.Callback`)
+at named events, where growth, compaction, proximal steps and pruning plug in.
 """
 
-import copy
 import math
 import warnings
 
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from .train.progress import ProgressReport
+from .progress import ProgressReport
+from .snapshots import KeptModel
 
 
 def make_adam(params, lr):
@@ -23,40 +24,6 @@ def make_adam(params, lr):
         return torch.optim.Adam(params, lr=lr, fused=True)
     except (RuntimeError, ValueError):  # device or dtype without a fused kernel
         return torch.optim.Adam(params, lr=lr)
-
-
-def _clone_state(module):
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
-
-
-def _shapes(state):
-    return [(k, v.shape) for k, v in state.items()]
-
-
-class _KeptModel:
-    """A model kept at the end of an epoch: its state, and a copy of the
-    module whenever its shapes changed since the last one kept (a state alone
-    cannot rebuild a network of other widths, after growth or pruning)."""
-
-    def __init__(self):
-        self.state = self.shapes = self.module = None
-        self.epoch = 0
-
-    def keep(self, module, epoch):
-        state = _clone_state(module)
-        shapes = _shapes(state)
-        if shapes != self.shapes:
-            self.module = copy.deepcopy(module)
-            self.shapes = shapes
-        self.state, self.epoch = state, epoch
-
-    def restore(self, module):
-        """``module`` with the kept state, or the kept copy when the shapes
-        differ (then the caller needs a new optimizer)."""
-        if _shapes(module.state_dict()) != self.shapes:
-            module = self.module
-        module.load_state_dict(self.state)
-        return module
 
 
 class Trainer:
@@ -356,10 +323,10 @@ class Trainer:
         """
         early_stopping = X_val is not None
         self._train_data = (X, y, sample_weight)
-        self._best = _KeptModel() if early_stopping else None
+        self._best = KeptModel() if early_stopping else None
         if early_stopping:
             self._keep_best()
-        self._last_good = _KeptModel()
+        self._last_good = KeptModel()
         self._new_phase = False
         if self.keep_initial_state:
             self._snapshot()
@@ -540,8 +507,3 @@ def loss_and_gradient_by_autograd(loss_fn, output, *args):
         loss = loss_fn(output, *args)
     (grad,) = torch.autograd.grad(loss, output)
     return loss.detach(), grad
-
-
-def copy_module(module, device, dtype=torch.float32):
-    """A copy of ``module`` on ``device`` with floating tensors cast to ``dtype``."""
-    return copy.deepcopy(module).to(device=device, dtype=dtype)
