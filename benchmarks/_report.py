@@ -2,10 +2,12 @@
 writing a script's section of ``docs/benchmarks.md``."""
 
 import datetime
+import hashlib
 import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,7 +16,8 @@ import numpy as np
 import sklearn
 import torch
 
-BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS_MD = ROOT / "docs" / "benchmarks.md"
 
 _HEADER = """# Benchmarks
 
@@ -82,3 +85,23 @@ def write_section(name, title, body):
     BENCHMARKS_MD.parent.mkdir(exist_ok=True)
     BENCHMARKS_MD.write_text(current)
     print(text)
+
+
+def _git(*args):
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout
+
+
+def tree_version(script):
+    """Short commit hash, ``+dirty(<diff hash>)`` when the package or the
+    benchmark ``script`` (a path from the repository root) has uncommitted
+    changes."""
+    commit = _git("rev-parse", "--short", "HEAD").strip() or "unknown"
+    paths = ["sklearn_spectral", script]
+    diff = _git("diff", "HEAD", "--", *paths)
+    untracked = _git("ls-files", "--others", "--exclude-standard", "--", *paths)
+    if diff or untracked:
+        digest = hashlib.sha1((diff + untracked).encode()).hexdigest()[:7]
+        commit += f"+dirty({digest})"
+    return commit

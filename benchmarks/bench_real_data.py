@@ -100,12 +100,10 @@ prints the report without touching the cache or the docs.
 
 import argparse
 import datetime
-import hashlib
 import importlib.util
 import json
 import os
 import statistics
-import subprocess
 import time
 import traceback
 import warnings
@@ -115,7 +113,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _report import markdown_table, write_section
+from _report import markdown_table, tree_version, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "benchmarks" / "results" / "real_data.json"
@@ -454,25 +452,6 @@ def run_job(name, source, fold, contender, threads=1):
 
 
 # ------------------------------------------------------------------ cache
-def _git(*args):
-    return subprocess.run(
-        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
-    ).stdout
-
-
-def tree_version():
-    """Short commit hash, ``+dirty(<diff hash>)`` when the package or this
-    script has uncommitted changes."""
-    commit = _git("rev-parse", "--short", "HEAD").strip() or "unknown"
-    paths = ["sklearn_spectral", "benchmarks/bench_real_data.py"]
-    diff = _git("diff", "HEAD", "--", *paths)
-    untracked = _git("ls-files", "--others", "--exclude-standard", "--", *paths)
-    if diff or untracked:
-        digest = hashlib.sha1((diff + untracked).encode()).hexdigest()[:7]
-        commit += f"+dirty({digest})"
-    return commit
-
-
 def read_cache():
     if CACHE.exists():
         return json.loads(CACHE.read_text())
@@ -918,7 +897,7 @@ def main():
 
     cache = read_cache()
     if not args.report_only:
-        version = tree_version()
+        version = tree_version("benchmarks/bench_real_data.py")
         date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
         jobs = [
             (name, *all_sets[name], fold, contender)

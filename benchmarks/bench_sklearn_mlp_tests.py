@@ -94,7 +94,7 @@ from collections import Counter
 from pathlib import Path
 
 import sklearn
-from _report import environment, markdown_table, write_section
+from _report import environment, markdown_table, tree_version, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "sklearn_mlp_tests.json"
@@ -546,25 +546,6 @@ def aggregate(cases):
 
 
 # ------------------------------------------------------------------ report
-def _git(*args):
-    return subprocess.run(
-        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
-    ).stdout
-
-
-def tree_version():
-    """Short commit hash, ``+dirty(<diff hash>)`` when the package or this
-    script has uncommitted changes."""
-    commit = _git("rev-parse", "--short", "HEAD").strip() or "unknown"
-    paths = ["sklearn_spectral", "benchmarks/bench_sklearn_mlp_tests.py"]
-    diff = _git("diff", "HEAD", "--", *paths)
-    untracked = _git("ls-files", "--others", "--exclude-standard", "--", *paths)
-    if diff or untracked:
-        digest = hashlib.sha1((diff + untracked).encode()).hexdigest()[:7]
-        commit += f"+dirty({digest})"
-    return commit
-
-
 def _totals_line(totals):
     return (
         f"{totals['passed']}/{totals['total']} passed, {totals['failed']} failed, "
@@ -702,7 +683,7 @@ def main():
     print(f"Test module: {TEST_MODULE}")
     workdir = Path(tempfile.mkdtemp(prefix="sklearn_mlp_tests_"))
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
-    version = tree_version()
+    version = tree_version("benchmarks/bench_sklearn_mlp_tests.py")
     results = {
         "command": command.strip(),
         "environment": environment(),

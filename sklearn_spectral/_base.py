@@ -228,7 +228,7 @@ class BaseTorchEstimator(BaseEstimator):
                 )
         held_out = None
         holdout = 0.0 if self.early_stopping else self._callback_holdout(incremental)
-        if holdout:
+        if holdout and X.shape[0] > 1:  # (a partial_fit chunk may be one row)
             # Rows the callbacks decide on and training does not see until
             # they give them back.
             (X, y, sample_weight), held_out = self._split(

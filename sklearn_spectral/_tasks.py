@@ -95,9 +95,10 @@ class TorchClassifierMixin(ClassifierMixin):
                 f"The class labels in y must be of one type to be sorted ({exc})."
             ) from exc
         if warm and not np.array_equal(encoder.classes_, self.classes_):
-            raise ValueError(
-                f"warm_start=True expects the classes seen before, {self.classes_}, "
-                f"got {encoder.classes_}."
+            raise ValueError(  # MLPClassifier's words
+                "warm_start can only be used where `y` has the same classes as in "
+                f"the previous call to fit. Previously got {self.classes_}, `y` "
+                f"has {encoder.classes_}"
             )
         if len(encoder.classes_) < 2:
             raise ValueError(

@@ -119,3 +119,17 @@ def test_multilabel_partial_fit_and_warm_start(data):
         warm.fit(X_train, Y_train)
         with pytest.raises(ValueError, match="1-D class labels"):
             warm.fit(X_train, Y_train[:, 0])
+
+
+def test_warm_start_with_other_classes_is_refused_in_mlpclassifiers_words(data):
+    X_train, _, Y_train, _ = data
+    clf = SpectralMLPClassifier(**_COMMON, max_iter=5, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, Y_train.sum(axis=1) % 3)
+        with pytest.raises(
+            ValueError,
+            match=r"warm_start can only be used where `y` has the same classes as "
+            r"in the previous call to fit. Previously got \[0 1 2\], `y` has \[0 1\]",
+        ):
+            clf.fit(X_train, Y_train[:, 0])

@@ -268,3 +268,16 @@ def test_float64_training_is_float64(est, iris):
     assert np.isfinite(est.loss_)
     with pytest.raises(ValueError, match="dtype"):
         clone(est).set_params(dtype="float16").fit(X, y)
+
+
+def test_a_growing_stream_may_start_with_a_single_row():
+    """One row cannot be split: the first call trains on it and the next call
+    holds out the rows growth decides on."""
+    clf = GrowingMLPClassifier(random_state=0, device="cpu")
+    clf.partial_fit([[3.0, 2.0]], [0], classes=[0, 1])
+    assert "held_out" not in clf._partial_growth
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    clf.partial_fit(X, (X[:, 0] > 0).astype(int))
+    assert len(clf._partial_growth["held_out"][0]) == 4  # validation_fraction
+    assert clf.t_ == 1 + 36

@@ -169,7 +169,7 @@ def test_warm_start_continues_training(iris):
     assert len(clf.loss_curve_) == 10 and clf.t_ == 10 * len(X)
     assert clf.loss_curve_[:5] == first
     assert clf.loss_curve_[5] < first[0]
-    with pytest.raises(ValueError, match="classes seen before"):
+    with pytest.raises(ValueError, match="same classes as in the previous call to fit"):
         clf.fit(X[y < 2], y[y < 2])
 
 

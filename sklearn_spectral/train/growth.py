@@ -141,18 +141,20 @@ class Growth(Callback):
             ]
             # The rows the first call held out decide at every call: losses
             # of different chunks would not compare.
-            self.held_out = tuple(
-                None if t is None else t.to(device) for t in state["held_out"]
-            )
+            if state.get("held_out") is not None:
+                self.held_out = tuple(
+                    None if t is None else t.to(device) for t in state["held_out"]
+                )
 
     def export_state(self):
         """The growth state a next ``partial_fit`` call goes on from
         (picklable: the checkpoint networks are CPU copies)."""
         state = {name: getattr(self, name) for name in self._STATE}
         state["epochs"] = self.epochs + self.epochs_now
-        state["held_out"] = tuple(
-            None if t is None else t.cpu() for t in self.held_out or (None,) * 3
-        )
+        if self.held_out is not None:
+            state["held_out"] = tuple(
+                None if t is None else t.cpu() for t in self.held_out
+            )
         state["checkpoints"] = [
             (loss, epoch, copy.deepcopy(module).cpu())
             for loss, epoch, module in self.checkpoints
