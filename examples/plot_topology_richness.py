@@ -10,15 +10,16 @@ L1 penalty (``eigenvalue_l1``, left at its default here) keeps the others at
 exactly zero. The default ridge (``alpha=0.1``) lets a few switch on even for
 the linear task, a small fraction of the richness of the nonlinear end.
 
-We look at the search alone (``node_l1=0``): the compaction phase that
-follows it by default shrinks the eigenvectors of the nodes it keeps, and
-their eigenvalues grow to keep the same weights, which inflates ``||Gamma||``
-without changing the network.
+We look at the search alone (``node_l1=0``), as the poster does (the
+compaction phase that follows it by default then removes the nodes it does not
+need).
 
 We fit a family of regression tasks from purely linear (``alpha = 0``) to
 clearly nonlinear (``alpha = 1``), for a gentle and an abrupt transition
-(``beta``), and plot the topology richness ``||Gamma||``, the norm of the
-hidden eigenvalues, against ``alpha``.
+(``beta``), and plot the topology richness ``||Gamma||`` against ``alpha``: as
+the authors define it, the norm of the weights of every path from an input to
+the output through hidden nodes (for one hidden layer,
+``Gamma_ijk = W_32[i, j] W_21[j, k]``).
 """
 
 import warnings

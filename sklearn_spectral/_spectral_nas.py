@@ -11,7 +11,12 @@ from torch.nn import functional as F
 from ._base import BaseTorchEstimator, EigenvalueL1Mixin
 from ._docs import DEVICE_DOC, SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC
 from ._tasks import TorchClassifierMixin, TorchRegressorMixin
-from .nn.global_spectral import GlobalSpectralNetwork, _members, used_nodes
+from .nn.global_spectral import (
+    GlobalSpectralNetwork,
+    _members,
+    path_richness,
+    used_nodes,
+)
 from .train.callback import ProximalStep
 from .train.compaction import NodeCompaction
 
@@ -138,15 +143,14 @@ _ATTRIBUTES = (
         ``"used_nodes"`` can exceed ``"active_nodes"``; a node leaves the
         network when its eigenvector entries are zeroed (``node_l1``).
     topology_richness_ : float
-        ``||Gamma||``: the L2 norm of all hidden-layer eigenvalues
-        ``(lambda_2, ..., lambda_B)``. It is exactly 0 for the perceptron start
-        and grows as training switches hidden nodes on. The input eigenvalues
-        are excluded (they act as input relevance). It is not invariant to
-        ``phi -> c phi, lambda -> lambda / c``, which leaves the weights
-        unchanged: the compaction phase shrinks the eigenvectors and the
-        eigenvalues grow to compensate, so compare richness between fits
-        with the same ``node_l1`` (``node_l1=0`` gives the search's own, as
-        in the SPARCS poster's Fig. 6).
+        ``||Gamma||``, SPARCS's topology richness: the norm of the weights of
+        every path from an input to an output through hidden nodes,
+        ``sqrt(sum_paths (product of the path's weights)^2)``
+        (:func:`~sklearn_spectral.nn.path_richness`); for one hidden layer
+        the authors' ``Gamma_ijk = W_32[i, j] W_21[j, k]``. It is 0 for a
+        perceptron (the direct input-to-output block does not count) and grows
+        as training switches hidden paths on. Computed from the weights, it
+        does not depend on how they split into eigenvectors and eigenvalues.
     feature_importances_ : ndarray of shape (n_features,)
         Input relevance: the norm of each input's column over every block
         leaving the input layer (``W_{2,1}`` to ``W_{B+1,1}``), normalized to
@@ -339,10 +343,7 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
             "used_nodes": [int(mask.sum()) for mask in used],
             "block_norms": norms,
         }
-        hidden = self.eigenvalues_[1:-1]
-        self.topology_richness_ = float(
-            np.sqrt(sum(np.sum(lam**2) for lam in hidden)) if hidden else 0.0
-        )
+        self.topology_richness_ = path_richness(nested)
         self.n_active_parameters_ = sum(
             int(np.count_nonzero(block[used[i]][:, used[j]]))
             for (i, j), block in blocks.items()

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -8,6 +9,7 @@ from sklearn_spectral.nn.global_spectral import (
     GlobalSpectralNetwork,
     binomial_inverse,
     dense_forward,
+    path_richness,
     used_nodes,
 )
 
@@ -452,3 +454,49 @@ def test_node_group_norms_and_threshold():
     blocks = net.blocks()
     assert blocks[1][0][2].eq(0).all()  # nothing in
     assert all(blocks[i][1][:, 2].eq(0).all() for i in (2, 3))  # nothing out
+
+
+def _random_global(sizes, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    net = GlobalSpectralNetwork(sizes, generator=gen).double()
+    with torch.no_grad():
+        for lam in net.eigenvalues:
+            lam.normal_(generator=gen)
+    return net
+
+
+def test_path_richness_is_the_sparcs_authors_gamma_for_one_hidden_layer():
+    """Gamma_ijk = W32[i, j] W21[j, k] (their make_graphs.py), Frobenius norm;
+    invariant to phi -> c phi, lambda -> lambda / c."""
+    net = _random_global((2, 7, 1))
+    blocks = net.blocks()
+    W21, W32 = blocks[1][0].numpy(), blocks[2][1].numpy()
+    gamma = np.einsum("ij,jk->ijk", W32, W21)
+    assert path_richness(blocks) == pytest.approx(np.linalg.norm(gamma), rel=1e-12)
+    with torch.no_grad():
+        for phi in net.phis:
+            phi.mul_(3.0)
+        for lam in net.eigenvalues:
+            lam.div_(3.0)
+    assert path_richness(net.blocks()) == pytest.approx(
+        np.linalg.norm(gamma), rel=1e-12
+    )
+
+
+def test_path_richness_sums_every_path_through_hidden_nodes():
+    """Brute force over the paths of a deep network with long-range blocks:
+    input -> h1 -> out, input -> h2 -> out, input -> h1 -> h2 -> out."""
+    net = _random_global((2, 3, 4, 2), seed=1)
+    W = net.blocks()
+    total = 0.0
+    for k in range(2):
+        for i in range(2):
+            for a in range(3):
+                total += (W[3][1][i, a] * W[1][0][a, k]) ** 2
+            for b in range(4):
+                total += (W[3][2][i, b] * W[2][0][b, k]) ** 2
+                for a in range(3):
+                    total += (W[3][2][i, b] * W[2][1][b, a] * W[1][0][a, k]) ** 2
+    assert path_richness(W) == pytest.approx(float(total) ** 0.5, rel=1e-12)
+    # a perceptron (no hidden path) has none
+    assert path_richness(GlobalSpectralNetwork((2, 3, 4, 2)).double().blocks()) == 0

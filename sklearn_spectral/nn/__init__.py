@@ -12,6 +12,7 @@ from .global_spectral import (
     GlobalSpectralNetwork,
     binomial_inverse,
     dense_forward,
+    path_richness,
     used_nodes,
 )
 from .growing import GrowingMLP
@@ -42,6 +43,7 @@ __all__ = [
     "growth_statistics",
     "inverse_sqrt",
     "line_search",
+    "path_richness",
     "propose_growth",
     "soft_threshold_",
     "dense_adjacency",

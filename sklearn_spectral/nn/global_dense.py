@@ -18,6 +18,7 @@ __all__ = [
     "dense_forward",
     "network_adjacency",
     "network_blocks",
+    "path_richness",
     "used_nodes",
 ]
 
@@ -230,3 +231,57 @@ def used_nodes(blocks):
     used = [f & b for f, b in zip(reached, reaching, strict=True)]
     used[-1] = reaching[-1]
     return used
+
+
+def path_richness(blocks):
+    """Topology richness ``||Gamma||``: the norm of the weights of every path
+    from an input to an output through hidden nodes.
+
+    SPARCS defines, for one hidden layer, ``Gamma_ijk = W_32[i, j] W_21[j, k]``,
+    the weight of the path input ``k`` -> hidden ``j`` -> output ``i``, and
+    ``||Gamma||`` its Frobenius norm (the authors' ``make_graphs.py``). For any
+    depth, with the long-range blocks, a path is a chain of nonzero-weight
+    edges from an input node to an output node whose inner nodes are hidden
+    (at least one), and its weight the product of the edge weights::
+
+        ||Gamma||^2 = sum over such paths of (product of their weights)^2.
+
+    With ``S_ij`` the block ``W_ij`` squared entrywise and ``M_j`` the sum of
+    the squared path weights from every input to every node of hidden layer
+    ``j`` (``M_1 = I``, ``M_j = sum_{l<j} S_jl M_l``), ``||Gamma||^2`` is the
+    sum of the entries of ``sum_{hidden l} S_{B+1,l} M_l``: a dynamic
+    programme over the layers instead of an enumeration of the paths. The
+    direct input-to-output block is no path through a hidden node and does
+    not count, so a perceptron has ``||Gamma|| = 0``. Computed from the
+    weights, it is invariant to the gauge ``phi -> c phi, lambda -> lambda / c``.
+
+    Parameters
+    ----------
+    blocks : list of list
+        The nested ``(B+1) x (B+1)`` list of
+        :meth:`GlobalSpectralNetwork.blocks`: entry ``[i][j]`` (``i > j``) is
+        the block from layer ``j`` to layer ``i``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import torch
+    >>> W21 = torch.tensor([[1.0, 2.0], [0.0, 3.0]])  # 2 inputs -> 2 hidden
+    >>> W32 = torch.tensor([[4.0, 5.0]])  # 2 hidden -> 1 output
+    >>> W31 = torch.tensor([[7.0, 7.0]])  # the direct block does not count
+    >>> blocks = [[None] * 3, [W21, None, None], [W31, W32, None]]
+    >>> round(path_richness(blocks) ** 2, 9)  # (4*1)^2 + (4*2)^2 + (5*3)^2
+    305.0
+    """
+    n_layers = len(blocks)
+    squared = [[None if b is None else b.square() for b in row] for row in blocks]
+    n_inputs = blocks[1][0].shape[1]
+    reach = [torch.eye(n_inputs, dtype=blocks[1][0].dtype)]  # M_j, inputs first
+    total = 0.0
+    for j in range(1, n_layers - 1):
+        reach.append(sum(squared[j][k] @ reach[k] for k in range(j)))
+        total += float((squared[-1][j] @ reach[j]).sum())
+    return math.sqrt(total)

@@ -40,12 +40,19 @@ from .global_dense import (
     dense_forward,
     network_adjacency,
     network_blocks,
+    path_richness,
     used_nodes,
 )
 from .hidden_nodes import HiddenNodes
 from .spectral_layer import soft_threshold_
 
-__all__ = ["GlobalSpectralNetwork", "binomial_inverse", "dense_forward", "used_nodes"]
+__all__ = [
+    "GlobalSpectralNetwork",
+    "binomial_inverse",
+    "dense_forward",
+    "path_richness",
+    "used_nodes",
+]
 
 
 class GlobalSpectralNetwork(HiddenNodes, nn.Module):
