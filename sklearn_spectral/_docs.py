@@ -39,7 +39,11 @@ SHARED_ATTRIBUTES_DOC = """    n_iter_ : int
         Training rows the optimizer has seen, over every ``warm_start`` fit
         (``n_iter_`` times the rows per epoch, as ``MLPClassifier``).
     loss_ : float
-        Training loss of the last epoch.
+        Training loss of the last epoch (``loss_curve_`` has every epoch's).
+        Regressors train on ``y`` standardized column by column: their loss
+        is half the mean squared error in units of ``y``'s standard
+        deviation (scikit-learn's ``MLPRegressor`` reports it in ``y``'s own
+        units).
     best_loss_ : float or None
         Lowest training loss (``None`` with early stopping).
     validation_scores_ : list of float or None
