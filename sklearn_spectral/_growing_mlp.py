@@ -75,7 +75,8 @@ _PARAMETERS = (
         ``early_stopping=True``, for stopping).
     n_iter_no_change : int or np.inf, default=10
         Epochs without an improvement of ``tol`` before training stops
-        (``np.inf``: never, as ``MLPClassifier``).
+        (``np.inf``: never, as ``MLPClassifier``; then the rows held out for
+        growth never rejoin training).
 """
     + DEVICE_DOC
 )
@@ -270,12 +271,18 @@ class _GrowingMLPMixin:
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         # The growth state partial_fit goes on from: a fresh one for a first
-        # call, none after fit (its growth sized the network and ended).
+        # call, none after fit (its growth sized the network and ended); a
+        # call that fails leaves the previous one.
+        previous = self.__dict__.get("_partial_growth")
         if not incremental:
             self._partial_growth = None
         elif not hasattr(self, "module_"):
             self._partial_growth = {}
-        return super()._fit(X, y, sample_weight, incremental, classes)
+        try:
+            return super()._fit(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            self._partial_growth = previous
+            raise
 
     def _grows_incrementally(self):
         state = self.__dict__.get("_partial_growth")
@@ -289,6 +296,7 @@ class _GrowingMLPMixin:
         return self.validation_fraction
 
     def _callbacks(self, data, generator, incremental=False):
+        self.__dict__.pop("_growth", None)  # of a fit that failed
         if incremental and not self._grows_incrementally():
             return ()
         warm = (self.warm_start or incremental) and hasattr(self, "growth_history_")

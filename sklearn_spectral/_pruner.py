@@ -353,6 +353,10 @@ default="eigenvalue"
         auto = self.prune_fraction == "auto"
         for fraction in fractions:  # the largest passing prefix for "auto"
             pruned_f = copy.deepcopy(est)
+            # (no partial_fit state of the unpruned network: Adam's moments,
+            # growth checkpoints)
+            for name in ("_optimizer_state", "_partial_growth"):
+                pruned_f.__dict__.pop(name, None)
             keep_f, pruned_f.module_ = self._prune(
                 module, scores, fraction, copy.deepcopy(generator)
             )

@@ -114,7 +114,8 @@ _PARAMETERS = (
     n_iter_no_change : int or np.inf, default=50
         Epochs without an improvement of ``tol`` before the search stops and
         the compaction starts (with early stopping, also before the
-        compaction stops). Larger than ``MLPClassifier``'s 10, so that
+        compaction stops); ``np.inf``: the search runs ``max_iter`` epochs and
+        no compaction follows. Larger than ``MLPClassifier``'s 10, so that
         training does not stop on the plateau of the perceptron start before
         hidden nodes switch on.
 """
@@ -277,6 +278,7 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
         )
 
     def _callbacks(self, data, generator, incremental=False):
+        self.__dict__.pop("_compaction", None)  # of a fit that failed
         if incremental:  # compaction follows a converged search: fit only
             return ()
         self._compaction = NodeCompaction(self.node_l1, budget=COMPACTION_BUDGET)

@@ -1,6 +1,7 @@
 """The task of an estimator: labels or targets, loss, output link, scoring."""
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
@@ -46,7 +47,7 @@ class TorchClassifierMixin(ClassifierMixin):
         """``y`` as 1-D labels (a column vector is raveled with a warning, as
         scikit-learn does) or as a multilabel indicator matrix; ValueError
         for other 2-D targets."""
-        y = np.asarray(y)
+        y = y.toarray() if sp.issparse(y) else np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if y.ndim == 2 and (
@@ -153,8 +154,8 @@ class TorchClassifierMixin(ClassifierMixin):
         on from the previous call or ``fit``; each call runs one epoch of
         mini-batches over ``X``, so data larger than memory can be streamed
         in chunks. A growing estimator started with ``partial_fit`` grows
-        every ``grow_every`` calls, deciding on ``validation_fraction`` of
-        each call's rows (not trained on while growth goes on), until growth
+        every ``grow_every`` calls, deciding on the ``validation_fraction`` of
+        the first call's rows it holds out (never trained on), until growth
         stops by its own rules; after ``fit`` the architecture stays. The
         NAS compaction phase runs in ``fit`` only; the eigenvalue L1 steps
         apply. As with ``MLPClassifier``, ``early_stopping=True`` (the NAS
@@ -164,12 +165,13 @@ class TorchClassifierMixin(ClassifierMixin):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The rows of this chunk.
-        y : array-like of shape (n_samples,)
-            Their class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Their class labels, or a multilabel indicator matrix.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows in the loss.
         classes : array-like of shape (n_classes,), default=None
-            Every class of the whole data set: required on the first call
+            Every class of the whole data set (for a multilabel ``y``, the
+            label indices ``0 .. n_labels - 1``): required on the first call
             (unless the estimator is fitted), optional afterwards, where it
             must be the same. ``y`` need not contain every class.
 
@@ -370,9 +372,9 @@ class TorchRegressorMixin(RegressorMixin):
         in chunks. The first call (on an unfitted estimator) fixes the
         standardization of ``y`` from its rows. A growing estimator started
         with ``partial_fit`` grows every ``grow_every`` calls, deciding on
-        ``validation_fraction`` of each call's rows (not trained on while
-        growth goes on), until growth stops by its own rules; after ``fit``
-        the architecture stays. The NAS compaction phase runs in ``fit``
+        the ``validation_fraction`` of the first call's rows it holds out
+        (never trained on), until growth stops by its own rules; after
+        ``fit`` the architecture stays. The NAS compaction phase runs in ``fit``
         only; the eigenvalue L1 steps apply. As with ``MLPRegressor``,
         ``early_stopping=True`` (the NAS estimators' default) raises: set it
         to False to stream.

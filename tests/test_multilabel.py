@@ -133,3 +133,15 @@ def test_warm_start_with_other_classes_is_refused_in_mlpclassifiers_words(data):
             r"in the previous call to fit. Previously got \[0 1 2\], `y` has \[0 1\]",
         ):
             clf.fit(X_train, Y_train[:, 0])
+
+
+def test_a_sparse_indicator_matrix_is_a_multilabel_target(data):
+    import scipy.sparse as sp
+
+    X_train, X_test, Y_train, _ = data
+    params = dict(_COMMON, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense = SpectralMLPClassifier(**params).fit(X_train, Y_train)
+        sparse = SpectralMLPClassifier(**params).fit(X_train, sp.csr_matrix(Y_train))
+    np.testing.assert_array_equal(sparse.predict(X_test), dense.predict(X_test))

@@ -281,3 +281,68 @@ def test_a_growing_stream_may_start_with_a_single_row():
     clf.partial_fit(X, (X[:, 0] > 0).astype(int))
     assert len(clf._partial_growth["held_out"][0]) == 4  # validation_fraction
     assert clf.t_ == 1 + 36
+
+
+def _stream_start(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    return X, (X[:, 0] * X[:, 1] > 0).astype(int)
+
+
+def test_a_growing_stream_goes_on_in_float64():
+    """The held-out rows kept for growth follow a change of dtype."""
+    X, y = _stream_start()
+    clf = GrowingMLPClassifier(random_state=0, device="cpu", grow_every=1)
+    clf.partial_fit(X[:100], y[:100], classes=[0, 1])
+    clf.set_params(dtype="float64").partial_fit(X[100:], y[100:])
+    assert clf._grows_incrementally() or clf.growth_stop_reason_
+
+
+def test_failed_fits_leave_the_growth_records_and_the_stream_state():
+    X, y = _stream_start()
+    reg = GrowingMLPRegressor(random_state=0, device="cpu", grow_every=1, max_iter=15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y.astype(float))
+    history = list(reg.growth_history_)
+    with pytest.raises(ValueError):
+        reg.set_params(learning_rate_init=1e30).fit(X * 1e30, y.astype(float))
+    reg.set_params(learning_rate_init=1e-3).partial_fit(X, y.astype(float))
+    assert [h["epoch"] for h in reg.growth_history_] == [h["epoch"] for h in history]
+
+    stream = GrowingMLPClassifier(random_state=0, device="cpu")
+    stream.partial_fit(X[:100], y[:100], classes=[0, 1])
+    X_bad = X[:10].copy()
+    X_bad[0, 0] = np.nan
+    with pytest.raises(ValueError):
+        stream.fit(X_bad, y[:10])
+    assert stream._grows_incrementally()  # the stream still grows
+
+
+def test_growth_state_is_dropped_once_growth_stops():
+    X, y = _stream_start(400)
+    clf = GrowingMLPClassifier(
+        random_state=0, device="cpu", grow_every=1, max_hidden_units=3
+    )
+    for chunk in _chunks(len(y), 8):
+        clf.partial_fit(X[chunk], y[chunk], classes=[0, 1])
+    assert clf.growth_stop_reason_
+    state = clf._partial_growth
+    assert state["stopped"] and state["checkpoints"] == [] and "held_out" not in state
+
+
+def test_a_pruned_streaming_network_does_not_grow_back():
+    from sklearn_spectral import SpectralPruner
+
+    X, y = _stream_start(400)
+    clf = GrowingMLPClassifier(random_state=0, device="cpu", grow_every=1)
+    for chunk in _chunks(len(y), 4):
+        clf.partial_fit(X[chunk], y[chunk], classes=[0, 1])
+    pruner = SpectralPruner(
+        clf, prefit=True, criterion="rescaled", prune_fraction=0.5, fine_tune_iter=0
+    ).fit(X, y)
+    pruned = pruner.estimator_
+    sizes = pruned.hidden_layer_sizes_
+    for chunk in _chunks(len(y), 4):
+        pruned.partial_fit(X[chunk], y[chunk])
+    assert pruned.hidden_layer_sizes_ == sizes

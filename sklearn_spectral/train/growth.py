@@ -135,22 +135,32 @@ class Growth(Callback):
             for name in self._STATE:
                 setattr(self, name, state[name])
             device, dtype = self.X.device, self.X.dtype
-            self.checkpoints = [
-                (loss, epoch, module.to(device=device, dtype=dtype))
+            self.checkpoints = [  # (copies: a failed call leaves the state whole)
+                (loss, epoch, copy.deepcopy(module).to(device=device, dtype=dtype))
                 for loss, epoch, module in state["checkpoints"]
             ]
             # The rows the first call held out decide at every call: losses
             # of different chunks would not compare.
             if state.get("held_out") is not None:
                 self.held_out = tuple(
-                    None if t is None else t.to(device) for t in state["held_out"]
+                    None
+                    if t is None
+                    else t.to(
+                        device=device,
+                        dtype=dtype if t.is_floating_point() else t.dtype,
+                    )
+                    for t in state["held_out"]
                 )
 
     def export_state(self):
         """The growth state a next ``partial_fit`` call goes on from
-        (picklable: the checkpoint networks are CPU copies)."""
+        (picklable: the checkpoint networks and rows are CPU copies; once
+        growth has stopped, only that it stopped)."""
         state = {name: getattr(self, name) for name in self._STATE}
         state["epochs"] = self.epochs + self.epochs_now
+        state["checkpoints"] = []
+        if self.stopped:
+            return state
         if self.held_out is not None:
             state["held_out"] = tuple(
                 None if t is None else t.cpu() for t in self.held_out

@@ -74,8 +74,9 @@ class Trainer:
         saturates, and ``MLPClassifier``'s rule (the first epoch of the best
         accuracy, stop ``n_iter_no_change`` epochs later) then keeps an
         underfit model.
-    n_iter_no_change : int, default=10
-        Epochs without an improvement of at least ``tol`` before stopping.
+    n_iter_no_change : int or float, default=10
+        Epochs without an improvement of at least ``tol`` before stopping
+        (``math.inf``: never; then no callback's plateau comes either).
     shuffle : bool, default=True
         Whether to reshuffle the rows every epoch.
     generator : torch.Generator, optional
