@@ -457,3 +457,22 @@ def test_the_loop_calls_each_named_event_in_order():
         "step", "step", "epoch 2",
         "step", "step", "rollback to 2", "end",
     ]  # fmt: skip
+
+
+def test_the_l2_penalty_of_a_batch_is_divided_by_its_raw_weight_sum():
+    """Per batch, alpha * rows / (weight_scale * sum of its mean-1 weights):
+    the raw weight sum, as MLPClassifier divides by; taken for every batch of
+    the epoch at once, in the order the batches are drawn."""
+    g = torch.Generator().manual_seed(0)
+    w = torch.rand(23, generator=g)
+    w[5:10] = 0.0  # a batch of weight 0 keeps alpha / rows
+    trainer = Trainer(_linear(), _mse, alpha=0.3, weight_scale=2.5)
+    alphas = trainer._batch_alphas(w, batch_size=5)
+    expected = []
+    for start in range(0, 23, 5):
+        batch = w[start : start + 5]
+        total = float(batch.double().sum()) * 2.5
+        expected.append(0.3 * len(batch) / total if total > 0 else 0.3)
+    assert alphas == pytest.approx(expected, rel=1e-12)
+    assert len(alphas) == 5 and alphas[1] == 0.3
+    assert Trainer(_linear(), _mse)._batch_alphas(w, batch_size=5) is None

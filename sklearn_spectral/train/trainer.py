@@ -232,13 +232,23 @@ class Trainer:
         self.best_loss = math.inf
         self._no_improvement = 0
 
-    def _batch_alpha(self, X, w):
-        """The L2 strength to divide by the batch's row count so that the
-        penalty is divided by its raw weight sum instead."""
+    def _batch_alphas(self, w, batch_size):
+        """The L2 strength of every batch of the epoch, scaled so that the
+        penalty, divided by the batch's row count, is divided by its raw
+        weight sum instead; ``w`` the epoch's weights in batch order. One
+        device-to-host transfer per epoch (not one per batch)."""
+        n = w.shape[0] if w is not None else 0
         if w is None or not self.alpha:
-            return self.alpha
-        total = float(w.sum()) * self.weight_scale
-        return self.alpha * X.shape[0] / total if total > 0 else self.alpha
+            return None
+        ends = torch.arange(batch_size, n + batch_size, batch_size, device=w.device)
+        ends = ends.clamp_(max=n)
+        totals = torch.cumsum(w, 0, dtype=torch.float64)[ends - 1]
+        sums = torch.diff(totals, prepend=totals.new_zeros(1)).tolist()
+        rows = torch.diff(ends, prepend=ends.new_zeros(1)).tolist()
+        return [
+            self.alpha * r / (t * self.weight_scale) if t > 0 else self.alpha
+            for r, t in zip(rows, sums, strict=True)
+        ]
 
     def _batch_loss(self, X, y, w, alpha):
         if alpha:
@@ -264,6 +274,10 @@ class Trainer:
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator).to(X.device)
         batch_size = min(self.batch_size, n)
+        if w is None:
+            alphas = None
+        else:
+            alphas = self._batch_alphas(w[order] if self.shuffle else w, batch_size)
         losses = []
         for start in range(0, n, batch_size):
             if self.shuffle:
@@ -274,7 +288,7 @@ class Trainer:
                 stop = start + batch_size
                 xb, yb = X[start:stop], y[start:stop]
                 wb = None if w is None else w[start:stop]
-            alpha = self._batch_alpha(xb, wb)
+            alpha = self.alpha if alphas is None else alphas[start // batch_size]
             if manual_backward is not None:  # replaces every gradient
                 loss = manual_backward(xb, self._loss_and_gradient(yb, wb), alpha)
             else:
