@@ -59,6 +59,13 @@ def spread(values, fmt="{:.4f}"):
     )
 
 
+def nondecreasing_within_error(means, errors):
+    """Whether every step of ``means`` goes down by less than the standard
+    error of the difference (``errors`` the standard errors of the means)."""
+    steps = zip(means, means[1:], errors, errors[1:], strict=False)
+    return all(b >= a - float(np.hypot(ea, eb)) for a, b, ea, eb in steps)
+
+
 def markdown_table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]

@@ -19,7 +19,7 @@ import argparse
 import warnings
 
 import numpy as np
-from _report import markdown_table, timed, write_section
+from _report import markdown_table, nondecreasing_within_error, timed, write_section
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_spectral import SpectralNASRegressor
@@ -71,11 +71,7 @@ def main():
                     ]
                 )
             pairs = list(zip(means, means[1:], strict=False))
-            steps = list(zip(errors, errors[1:], strict=False))
-            nondecreasing = all(
-                b >= a - np.hypot(ea, eb)
-                for (a, b), (ea, eb) in zip(pairs, steps, strict=True)
-            )
+            nondecreasing = nondecreasing_within_error(means, errors)
             strict = all(b > a for a, b in pairs)
             linear_end = means[0] <= 0.1 * means[-1]
             verdicts.append(

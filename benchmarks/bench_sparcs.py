@@ -39,7 +39,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _report import markdown_table, timed, tree_version, write_section
+from _report import (
+    markdown_table,
+    nondecreasing_within_error,
+    timed,
+    tree_version,
+    write_section,
+)
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_spectral import SpectralNASRegressor
@@ -71,8 +77,7 @@ def sparcs_data(n, alpha, beta, seed):
 
 
 def verdict(means, errors):
-    steps = zip(means, means[1:], errors, errors[1:], strict=False)
-    nondecreasing = all(b >= a - np.hypot(ea, eb) for a, b, ea, eb in steps)
+    nondecreasing = nondecreasing_within_error(means, errors)
     ratio = means[0] / means[-1] if means[-1] > 0 else float("nan")
     return nondecreasing, ratio
 

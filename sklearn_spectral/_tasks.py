@@ -80,6 +80,13 @@ class TorchClassifierMixin(ClassifierMixin):
                 f"{f'{n_labels} labels' if n_labels else '1-D class labels'}."
             )
 
+    def _check_two_classes(self, classes):
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in y; "
+                f"got only one class: {classes[0]!r}."
+            )
+
     def _encode_targets(self, y, warm, sample_weight=None):
         y = self._label_matrix(y)
         if warm:
@@ -101,11 +108,7 @@ class TorchClassifierMixin(ClassifierMixin):
                 f"the previous call to fit. Previously got {self.classes_}, `y` "
                 f"has {encoder.classes_}"
             )
-        if len(encoder.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in y; "
-                f"got only one class: {encoder.classes_[0]!r}."
-            )
+        self._check_two_classes(encoder.classes_)
         self.classes_ = encoder.classes_
         self._set_output_kind(y)
         return encoder.transform(y)
@@ -130,11 +133,8 @@ class TorchClassifierMixin(ClassifierMixin):
                 self._set_output_kind(y)
             return y.astype(np.float64)
         check_classification_targets(y)
-        if not warm and len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes; got classes="
-                f"{self.classes_!r}."
-            )
+        if not warm:
+            self._check_two_classes(self.classes_)
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if unseen.size:
             raise ValueError(

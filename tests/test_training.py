@@ -467,7 +467,7 @@ def test_the_l2_penalty_of_a_batch_is_divided_by_its_raw_weight_sum():
     w = torch.rand(23, generator=g)
     w[5:10] = 0.0  # a batch of weight 0 keeps alpha / rows
     trainer = Trainer(_linear(), _mse, alpha=0.3, weight_scale=2.5)
-    alphas = trainer._batch_alphas(w, batch_size=5)
+    alphas = trainer._batch_alphas(w, None, batch_size=5)
     expected = []
     for start in range(0, 23, 5):
         batch = w[start : start + 5]
@@ -475,4 +475,4 @@ def test_the_l2_penalty_of_a_batch_is_divided_by_its_raw_weight_sum():
         expected.append(0.3 * len(batch) / total if total > 0 else 0.3)
     assert alphas == pytest.approx(expected, rel=1e-12)
     assert len(alphas) == 5 and alphas[1] == 0.3
-    assert Trainer(_linear(), _mse)._batch_alphas(w, batch_size=5) is None
+    assert Trainer(_linear(), _mse)._batch_alphas(w, None, batch_size=5) is None

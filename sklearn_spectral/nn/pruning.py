@@ -37,7 +37,6 @@ import copy
 import torch
 
 from .hidden_nodes import HiddenNodes
-from .spectral_layer import SpectralMLP  # noqa: F401 (doctests)
 
 __all__ = ["CRITERIA", "count_parameters", "node_scores", "prune", "select_nodes"]
 
@@ -70,6 +69,7 @@ def count_parameters(module):
     Examples
     --------
     >>> import torch
+    >>> from sklearn_spectral.nn import SpectralMLP
     >>> net = SpectralMLP([4, 8, 3], generator=torch.Generator().manual_seed(0))
     >>> count_parameters(net)  # (32 + 4 + 8 + 8) + (24 + 8 + 3 + 3)
     90
@@ -119,6 +119,7 @@ def node_scores(module, criterion, *, generator=None):
     Examples
     --------
     >>> import torch
+    >>> from sklearn_spectral.nn import SpectralMLP
     >>> net = SpectralMLP([3, 4, 2], generator=torch.Generator().manual_seed(0))
     >>> with torch.no_grad():
     ...     _ = net.layers[0].lambda_out.copy_(torch.tensor([1.0, -3.0, 0.5, 2.0]))
@@ -367,6 +368,7 @@ def prune(module, keep, *, fold_biases=True):
     Examples
     --------
     >>> import torch
+    >>> from sklearn_spectral.nn import SpectralMLP
     >>> net = SpectralMLP([3, 4, 2], generator=torch.Generator().manual_seed(0))
     >>> with torch.no_grad():
     ...     net.layers[0].lambda_out[1] = 0.0  # node 1 has no incoming weights

@@ -232,14 +232,17 @@ class Trainer:
         self.best_loss = math.inf
         self._no_improvement = 0
 
-    def _batch_alphas(self, w, batch_size):
+    def _batch_alphas(self, w, order, batch_size):
         """The L2 strength of every batch of the epoch, scaled so that the
         penalty, divided by the batch's row count, is divided by its raw
-        weight sum instead; ``w`` the epoch's weights in batch order. One
-        device-to-host transfer per epoch (not one per batch)."""
-        n = w.shape[0] if w is not None else 0
+        weight sum instead; ``None`` without weights or penalty. ``order``
+        is the epoch's row order (``None``: as stored). One device-to-host
+        transfer per epoch (not one per batch)."""
         if w is None or not self.alpha:
             return None
+        if order is not None:
+            w = w[order]
+        n = w.shape[0]
         ends = torch.arange(batch_size, n + batch_size, batch_size, device=w.device)
         ends = ends.clamp_(max=n)
         totals = torch.cumsum(w, 0, dtype=torch.float64)[ends - 1]
@@ -274,10 +277,7 @@ class Trainer:
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator).to(X.device)
         batch_size = min(self.batch_size, n)
-        if w is None:
-            alphas = None
-        else:
-            alphas = self._batch_alphas(w[order] if self.shuffle else w, batch_size)
+        alphas = self._batch_alphas(w, order if self.shuffle else None, batch_size)
         losses = []
         for start in range(0, n, batch_size):
             if self.shuffle:
