@@ -30,11 +30,13 @@ from ._utils import (
     torch_generator,
     validate_input,
 )
+from .nn.global_spectral import GlobalSpectralNetwork
 from .nn.pruning import (
     CRITERIA,
     count_parameters,
     node_scores,
     prune,
+    remove_layers,
     select_nodes,
 )
 
@@ -95,6 +97,16 @@ class _PredictionChange:
         return float(
             np.mean(np.average(diff, axis=0, weights=self.weight) / self.variance)
         )
+
+
+def _without_state(est):
+    """A copy of a fitted estimator for its pruned network: without the
+    ``partial_fit`` state of the unpruned one (Adam's moments, growth
+    checkpoints)."""
+    pruned = copy.deepcopy(est)
+    for name in ("_optimizer_state", "_partial_growth"):
+        pruned.__dict__.pop(name, None)
+    return pruned
 
 
 def _estimator_has(attr):
@@ -164,6 +176,16 @@ default="eigenvalue"
     fine_tune_iter : int, default=0
         Epochs of training after pruning (0: none, for ``"post"``). A pruned
         growing network is fine-tuned without growing back.
+    remove_layers : bool, default=True
+        Before pruning nodes, remove whole hidden layers where the network
+        lets the others bypass them: the SpectralNAS estimators' global
+        parametrization, whose long-range blocks join every layer to every
+        later one. Greedily, the layer whose removal moves the predictions
+        least goes while the move stays within ``max_score_drop`` and one
+        hidden layer is left; a layer whose nodes are all constant
+        (``topology_["removable_layers"]`` of the estimator) goes without
+        changing a prediction. Layer-wise networks (SpectralMLP, GrowingMLP)
+        have no path around a layer: nothing is removed.
     prefit : bool, default=False
         Whether ``estimator`` is already fitted; it is then pruned as is (a
         copy; the given estimator is not modified).
@@ -176,10 +198,14 @@ default="eigenvalue"
         The fitted estimator with the pruned network.
     unpruned_estimator_ : estimator
         The fitted estimator before pruning (used by :meth:`pruning_curve`).
+    removed_layers_ : list of int
+        The hidden layers removed whole (0-based indices over the unpruned
+        network's hidden layers; see ``remove_layers``).
     node_scores_ : list of ndarray
-        The score of every hidden node of the unpruned network, per layer.
+        The score of every hidden node, per layer, of the unpruned network
+        without its ``removed_layers_``.
     kept_nodes_ : list of ndarray
-        Indices of the kept nodes in each hidden layer of the unpruned network.
+        Indices of the kept nodes in each hidden layer of that network.
     original_hidden_layer_sizes_ : tuple of int
         Hidden widths before pruning.
     hidden_layer_sizes_ : tuple of int
@@ -252,6 +278,7 @@ default="eigenvalue"
         "min_width": [Interval(Integral, 1, None, closed="left")],
         "strategy": [StrOptions({"post", "pre"})],
         "fine_tune_iter": [Interval(Integral, 0, None, closed="left")],
+        "remove_layers": ["boolean"],
         "prefit": ["boolean"],
         "random_state": ["random_state"],
     }
@@ -267,6 +294,7 @@ default="eigenvalue"
         min_width=1,
         strategy="post",
         fine_tune_iter=0,
+        remove_layers=True,
         prefit=False,
         random_state=None,
     ):
@@ -278,6 +306,7 @@ default="eigenvalue"
         self.min_width = min_width
         self.strategy = strategy
         self.fine_tune_iter = fine_tune_iter
+        self.remove_layers = remove_layers
         self.prefit = prefit
         self.random_state = random_state
 
@@ -343,20 +372,17 @@ default="eigenvalue"
         # What the estimator validated, for our own feature checks.
         validate_data(self, X, skip_check_array=True)
         self.unpruned_estimator_ = est
-        module = est.module_
+        drop = _PredictionChange(est, X, y, sample_weight)
+        self.removed_layers_ = self._layers_to_remove(est, drop)
+        module = self._without_removed_layers(est.module_)
         generator = torch_generator(make_rng(self.random_state))
         scores = node_scores(module, self.criterion, generator=generator)
-        drop = _PredictionChange(est, X, y, sample_weight)
         fractions = (
             AUTO_FRACTIONS if self.prune_fraction == "auto" else [self.prune_fraction]
         )
         auto = self.prune_fraction == "auto"
         for fraction in fractions:  # the largest passing prefix for "auto"
-            pruned_f = copy.deepcopy(est)
-            # (no partial_fit state of the unpruned network: Adam's moments,
-            # growth checkpoints)
-            for name in ("_optimizer_state", "_partial_growth"):
-                pruned_f.__dict__.pop(name, None)
+            pruned_f = _without_state(est)
             keep_f, pruned_f.module_ = self._prune(
                 module, scores, fraction, copy.deepcopy(generator)
             )
@@ -390,10 +416,10 @@ default="eigenvalue"
         self.estimator_ = pruned
         self.node_scores_ = [s.numpy() for s in scores]
         self.kept_nodes_ = [k.numpy() for k in keep]
-        self.original_hidden_layer_sizes_ = tuple(module.hidden_sizes)
+        self.original_hidden_layer_sizes_ = tuple(est.module_.hidden_sizes)
         self.hidden_layer_sizes_ = tuple(pruned.module_.hidden_sizes)
         self.n_parameters_ = (
-            count_parameters(module),
+            count_parameters(est.module_),
             count_parameters(pruned.module_),
         )
         if hasattr(pruned, "eigenvalues_"):
@@ -402,6 +428,37 @@ default="eigenvalue"
             self.classes_ = pruned.classes_
         self._n_features_out = self.hidden_layer_sizes_[-1]
         return self
+
+    def _layers_to_remove(self, est, drop):
+        """Greedy layer removal (see ``remove_layers``): the hidden layers of
+        ``est.module_`` to remove, in the order they were chosen. Constant
+        layers go first, unmeasured (their removal is exact; float rounding
+        would fail ``max_score_drop=0``)."""
+        module = est.module_
+        removed = []
+        if not (self.remove_layers and isinstance(module, GlobalSpectralNetwork)):
+            return removed
+        trial = _without_state(est)
+        while len(module.hidden_sizes) - len(removed) > 1:
+            remaining = [k for k in range(len(module.hidden_sizes)) if k not in removed]
+            constant = remove_layers(module, removed).constant_layers()
+            if constant:
+                removed.append(remaining[constant[0]])
+                continue
+            moves = {}
+            for k in remaining:
+                trial.module_ = remove_layers(module, removed + [k])
+                moves[k] = drop(trial)
+            best = min(moves, key=lambda k: (np.nan_to_num(moves[k], nan=np.inf), k))
+            if not moves[best] <= self.max_score_drop:
+                break
+            removed.append(best)
+        return removed
+
+    def _without_removed_layers(self, module):
+        if not self.removed_layers_:
+            return module
+        return remove_layers(module, self.removed_layers_)
 
     def _prune(self, module, scores, fraction, generator):
         """The kept nodes at ``fraction`` and ``module`` without the others."""
@@ -472,8 +529,9 @@ default="eigenvalue"
     def pruning_curve(self, X, y, fractions=None):
         """Score of the network pruned at several fractions, without refitting.
 
-        Each fraction prunes the unpruned fitted network with this pruner's
-        criterion and scope, without fine-tuning.
+        Each fraction prunes the unpruned fitted network (without the
+        ``removed_layers_``) with this pruner's criterion and scope, without
+        fine-tuning.
 
         Parameters
         ----------
@@ -494,12 +552,13 @@ default="eigenvalue"
         check_is_fitted(self)
         fractions = np.linspace(0, 0.95, 20) if fractions is None else fractions
         base = self.unpruned_estimator_
+        module = self._without_removed_layers(base.module_)
         generator = torch_generator(make_rng(self.random_state))
-        scores = node_scores(base.module_, self.criterion, generator=generator)
+        scores = node_scores(module, self.criterion, generator=generator)
         curve = {"fractions": [], "scores": [], "n_parameters": []}
         for fraction in fractions:
             est = copy.copy(base)
-            _, est.module_ = self._prune(base.module_, scores, fraction, generator)
+            _, est.module_ = self._prune(module, scores, fraction, generator)
             curve["fractions"].append(float(fraction))
             curve["scores"].append(est.score(X, y))
             curve["n_parameters"].append(count_parameters(est.module_))

@@ -143,6 +143,15 @@ _ATTRIBUTES = (
         eigenvalue (it receives ``phi_{i-1}[r, :] diag(lambda_{i-1})``), so
         ``"used_nodes"`` can exceed ``"active_nodes"``; a node leaves the
         network when its eigenvector entries are zeroed (``node_l1``).
+        ``"removable_layers"``: the hidden layers (indices into
+        ``"layer_sizes"``) whose every node outputs a constant, because the
+        block into the layer from the one before it is zero (the eigenvalues
+        of both layers are 0 where ``phi`` is not): the long-range blocks let
+        the other layers bypass such a layer, and
+        :class:`SpectralPruner` removes it without changing a prediction
+        (:meth:`~sklearn_spectral.nn.GlobalSpectralNetwork.remove_layer_`).
+        A layer whose own eigenvalues are all 0 is not removable while the
+        layer before it has a nonzero one.
     topology_richness_ : float
         ``||Gamma||``, SPARCS's topology richness: the norm of the weights of
         every path from an input to an output through hidden nodes,
@@ -344,6 +353,7 @@ class _SpectralNASMixin(EigenvalueL1Mixin):
             ],
             "used_nodes": [int(mask.sum()) for mask in used],
             "block_norms": norms,
+            "removable_layers": [k + 1 for k in net.constant_layers()],
         }
         self.topology_richness_ = path_richness(nested)
         self.n_active_parameters_ = sum(

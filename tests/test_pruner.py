@@ -232,3 +232,47 @@ def test_the_default_pruner_passes_the_checks_that_need_a_seeded_network(check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         getattr(estimator_checks, check)("SpectralPruner", SpectralPruner())
+
+
+def test_nas_layers_of_constant_nodes_are_removed_without_changing_predictions():
+    X = np.random.RandomState(0).uniform(-2, 2, size=(300, 3))
+    y = X @ np.array([1.0, -2.0, 0.5])
+    # Linear, with a strong eigenvalue L1: every eigenvalue but the outputs' ends
+    # at 0, so both hidden layers are constant.
+    nas = SpectralNASRegressor(
+        (8, 8), eigenvalue_l1=1.0, max_iter=60, random_state=0, device="cpu"
+    )
+    nas.fit(X, y)
+    assert nas.topology_["removable_layers"] == [1, 2]
+    pruner = SpectralPruner(nas, prefit=True, max_score_drop=0.0).fit(X, y)
+    assert len(pruner.removed_layers_) == 1  # one hidden layer is kept
+    assert len(pruner.hidden_layer_sizes_) == 1
+    assert pruner.estimator_.topology_["layer_sizes"][0] == 3
+    assert len(pruner.estimator_.topology_["layer_sizes"]) == 3
+    np.testing.assert_allclose(pruner.predict(X), nas.predict(X), rtol=0, atol=1e-4)
+    curve = pruner.pruning_curve(X, y, [0.0])
+    np.testing.assert_allclose(curve["scores"], [nas.score(X, y)], atol=1e-6)
+
+
+def test_a_layer_that_computes_is_kept_when_its_removal_costs_too_much():
+    X, y = make_friedman1(n_samples=300, random_state=0)
+    nas = SpectralNASRegressor(
+        (8, 8), eigenvalue_l1=0.0, max_iter=80, random_state=0, device="cpu"
+    ).fit(X, y)
+    assert nas.topology_["removable_layers"] == []
+    pruner = SpectralPruner(nas, prefit=True, prune_fraction=0.0, max_score_drop=0.0)
+    assert pruner.fit(X, y).removed_layers_ == []
+    assert pruner.hidden_layer_sizes_ == (8, 8)
+    # Without the tolerance the cheapest layer goes, and the predictions move.
+    loose = SpectralPruner(nas, prefit=True, prune_fraction=0.0, max_score_drop=1.0)
+    loose.fit(X, y)
+    assert len(loose.removed_layers_) == 1 and 0 < loose.score_drop_ <= 1
+    off = SpectralPruner(nas, prefit=True, max_score_drop=1.0, remove_layers=False)
+    assert off.fit(X, y).removed_layers_ == []
+
+
+def test_layer_wise_networks_lose_no_layer(iris):
+    X, y = iris
+    pruner = SpectralPruner(_net(hidden_layer_sizes=(8, 8)), max_score_drop=1.0)
+    assert pruner.fit(X, y).removed_layers_ == []
+    assert len(pruner.hidden_layer_sizes_) == 2

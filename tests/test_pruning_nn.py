@@ -10,6 +10,7 @@ from sklearn_spectral.nn.pruning import (
     count_parameters,
     node_scores,
     prune,
+    remove_layers,
     select_nodes,
 )
 from sklearn_spectral.nn.spectral_layer import SpectralMLP
@@ -610,3 +611,58 @@ def test_hidden_node_interface_is_consistent(net):
 def test_a_module_without_hidden_nodes_is_refused_by_name():
     with pytest.raises(TypeError, match="Linear"):
         prune(torch.nn.Linear(2, 2), [])
+
+
+# ------------------------------------------------------------ whole layers
+
+
+@pytest.mark.parametrize("sizes", [(3, 5, 4, 2), (3, 5, 4, 6, 2), (2, 4, 3, 5, 3, 1)])
+@pytest.mark.parametrize("activation", ["tanh", "logistic", "relu"])
+def test_removing_a_constant_layer_keeps_the_function(sizes, activation):
+    n_hidden = len(sizes) - 2
+    x = torch.randn(9, sizes[0], generator=_gen(7), dtype=F64)
+    for k in range(n_hidden):
+        net = _global(sizes, activation, seed=k)
+        with torch.no_grad():  # layer k + 1 and the one before it: lambda = 0
+            net.eigenvalues[k].zero_()
+            net.eigenvalues[k + 1].zero_()
+        assert net.constant_layers() == [k]
+        small = remove_layers(net, [k])
+        assert small.layer_sizes == sizes[: k + 1] + sizes[k + 2 :]
+        assert len(small.phis) == len(small.biases) == len(sizes) - 2
+        torch.testing.assert_close(small(x), net(x), rtol=0, atol=1e-12)
+        dense = dense_forward(small, x)
+        torch.testing.assert_close(dense, small(x), rtol=0, atol=1e-12)
+        assert net.layer_sizes == sizes  # the input network is not modified
+
+
+def test_a_layer_with_zero_eigenvalues_after_a_computing_layer_is_not_constant():
+    net = _global((3, 5, 4, 2))
+    with torch.no_grad():
+        net.eigenvalues[2].zero_()  # the second hidden layer's own eigenvalues
+    assert net.constant_layers() == []
+    x = torch.randn(9, 3, generator=_gen(7), dtype=F64)
+    # ... and removing it changes the function: it still computes.
+    assert (remove_layers(net, [1])(x) - net(x)).abs().max() > 1e-3
+
+
+def test_removing_two_layers_in_any_order_of_the_request():
+    net = _global((3, 5, 4, 6, 2))
+    with torch.no_grad():
+        for k in range(3):
+            net.eigenvalues[k].zero_()  # inputs and the first two hidden layers
+    assert net.constant_layers() == [0, 1]
+    x = torch.randn(9, 3, generator=_gen(7), dtype=F64)
+    a, b = remove_layers(net, [0, 1]), remove_layers(net, [1, 0])
+    assert a.layer_sizes == b.layer_sizes == (3, 6, 2)
+    torch.testing.assert_close(a(x), net(x), rtol=0, atol=1e-12)
+    torch.testing.assert_close(b(x), a(x), rtol=0, atol=0)
+
+
+def test_remove_layers_refuses_layer_wise_networks_and_bad_indices():
+    with pytest.raises(TypeError, match="bypasses"):
+        remove_layers(_dense(), [0])
+    net = _global((3, 5, 4, 2))
+    for bad in ([2], [0, 0], [-1]):
+        with pytest.raises(ValueError, match="distinct indices"):
+            remove_layers(net, bad)

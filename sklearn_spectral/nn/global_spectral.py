@@ -337,8 +337,6 @@ class GlobalSpectralNetwork(HiddenNodes, nn.Module):
 
     @torch.no_grad()
     def remove_nodes_(self, keep, fold_biases=True):
-        act = ACTIVATIONS[self.activation]
-        n_layers = len(self.layer_sizes)
         sizes = list(self.layer_sizes)
         for k, kept in enumerate(keep):
             layer = k + 1
@@ -348,21 +346,7 @@ class GlobalSpectralNetwork(HiddenNodes, nn.Module):
             removed = torch.ones(sizes[layer], dtype=torch.bool, device=kept.device)
             removed[kept] = False
             if fold_biases and bool(removed.any()):
-                # Direct contribution W_{i,layer}[:, removed] c of the constant
-                # activations c to every later layer i, by SPARCS eq. 3:
-                # W_{i,l} = (-1)^{i-1-l} W_{i,i-1} phi_{i-2} ... phi_l, applied
-                # to c right to left (matrix-vector products only).
-                carried = act(biases[layer - 1][removed])
-                for i in range(layer + 1, n_layers):
-                    adjacent = phis[i - 1] * (lams[i - 1] - lams[i].unsqueeze(1))
-                    if i == layer + 1:
-                        contribution = adjacent[:, removed] @ carried
-                        carried = phis[i - 1][:, removed] @ carried
-                    else:
-                        contribution = adjacent @ carried
-                        carried = phis[i - 1] @ carried
-                    sign = -1.0 if (i - 1 - layer) % 2 else 1.0
-                    biases[i - 1].add_(sign * contribution)
+                self._fold_constant_(layer, removed)
             cuts = (
                 (self.phis, layer - 1, phis[layer - 1][kept]),
                 (self.phis, layer, phis[layer][:, kept]),
@@ -372,6 +356,93 @@ class GlobalSpectralNetwork(HiddenNodes, nn.Module):
             for params, index, data in cuts:
                 params[index] = nn.Parameter(data.clone(), params[index].requires_grad)
             sizes[layer] = kept.numel()
+        self.layer_sizes = tuple(sizes)
+
+    def _fold_constant_(self, layer, removed):
+        """Add the direct contribution ``W_{i,layer}[:, removed] c`` of the
+        constant activations ``c = sigma(b)`` of the ``removed`` nodes of
+        ``layer`` to the bias of every later layer ``i``. By SPARCS eq. 3,
+        ``W_{i,l} = (-1)^{i-1-l} W_{i,i-1} phi_{i-2} ... phi_l``, applied to
+        ``c`` right to left (matrix-vector products only)."""
+        phis, lams = _members(self.phis), _members(self.eigenvalues)
+        biases = _members(self.biases)
+        carried = ACTIVATIONS[self.activation](biases[layer - 1][removed])
+        for i in range(layer + 1, len(self.layer_sizes)):
+            adjacent = phis[i - 1] * (lams[i - 1] - lams[i].unsqueeze(1))
+            if i == layer + 1:
+                contribution = adjacent[:, removed] @ carried
+                carried = phis[i - 1][:, removed] @ carried
+            else:
+                contribution = adjacent @ carried
+                carried = phis[i - 1] @ carried
+            sign = -1.0 if (i - 1 - layer) % 2 else 1.0
+            biases[i - 1].add_(sign * contribution)
+
+    def constant_layers(self):
+        """The hidden layers whose every node outputs a constant.
+
+        Hidden layer ``k`` (layer ``l = k + 1`` of ``layer_sizes``) is
+        constant when its adjacent incoming block ``W_{l,l-1} = phi_{l-1}
+        diag(lambda_{l-1}) - diag(lambda_l) phi_{l-1}`` is exactly zero: every
+        long-range block into it has that block as its left factor (SPARCS eq.
+        3), so its nodes output ``sigma(b_l)`` whatever the input. Such a
+        layer can be removed without changing the network's function
+        (:meth:`remove_layer_`). That takes ``lambda_l = lambda_{l-1} = 0`` on
+        the nonzero entries of ``phi_{l-1}``: a layer whose own eigenvalues
+        are all 0 still computes once the layer before it has a nonzero
+        eigenvalue.
+
+        Returns
+        -------
+        list of int
+            0-based indices over the hidden layers, as in ``hidden_sizes``.
+        """
+        with torch.no_grad():
+            blocks = self.incoming_weights()
+            return [k for k, w in enumerate(blocks) if not bool(w.any())]
+
+    @torch.no_grad()
+    def remove_layer_(self, k):
+        """Remove hidden layer ``k`` physically, in place.
+
+        The layer's nodes are replaced by their activation at zero input,
+        ``c = sigma(b_l)`` (``l = k + 1``): ``W_{i,l} c`` is added to the bias
+        of every later layer ``i``, and the eigenvector blocks around the
+        layer merge into one, ``phi' = -phi_l phi_{l-1}`` from layer ``l - 1``
+        to layer ``l + 1`` (the sign keeps ``(-1)^{i-1-j}`` of eq. 3 with one
+        layer fewer). Every block between the remaining layers is then
+        unchanged when ``phi_l W_{l,l-1} = 0``, in particular when the layer
+        is constant (:meth:`constant_layers`): the function is exactly the
+        same. Otherwise the function changes: the layer no longer computes,
+        and the blocks through it change by terms in ``phi_l W_{l,l-1}`` (an
+        approximation whose cost the caller measures).
+
+        Parameters
+        ----------
+        k : int
+            0-based index over the hidden layers.
+        """
+        n_hidden = len(self.layer_sizes) - 2
+        if not 0 <= k < n_hidden:
+            raise ValueError(
+                f"k must index one of the {n_hidden} hidden layers, got {k}"
+            )
+        layer = k + 1
+        phis = _members(self.phis)
+        every = torch.ones(
+            self.layer_sizes[layer], dtype=torch.bool, device=phis[0].device
+        )
+        self._fold_constant_(layer, every)
+        merged = nn.Parameter(
+            -(phis[layer] @ phis[layer - 1]), phis[layer - 1].requires_grad
+        )
+        self.phis = nn.ParameterList(phis[: layer - 1] + [merged] + phis[layer + 1 :])
+        lams = _members(self.eigenvalues)
+        self.eigenvalues = nn.ParameterList(lams[:layer] + lams[layer + 1 :])
+        biases = _members(self.biases)
+        self.biases = nn.ParameterList(biases[: layer - 1] + biases[layer:])
+        sizes = list(self.layer_sizes)
+        del sizes[layer]
         self.layer_sizes = tuple(sizes)
 
     def blocks(self, dtype=torch.float64):

@@ -36,9 +36,17 @@ import copy
 
 import torch
 
+from .global_spectral import GlobalSpectralNetwork
 from .hidden_nodes import HiddenNodes
 
-__all__ = ["CRITERIA", "count_parameters", "node_scores", "prune", "select_nodes"]
+__all__ = [
+    "CRITERIA",
+    "count_parameters",
+    "node_scores",
+    "prune",
+    "remove_layers",
+    "select_nodes",
+]
 
 #: Node relevance criteria of :func:`node_scores`.
 CRITERIA = ("eigenvalue", "rescaled", "connectivity", "random")
@@ -384,3 +392,68 @@ def prune(module, keep, *, fold_biases=True):
     pruned = copy.deepcopy(module)
     pruned.remove_nodes_(keep, fold_biases=bool(fold_biases))
     return pruned
+
+
+def remove_layers(module, layers):
+    """New network without the hidden layers ``layers``.
+
+    Only a network whose long-range blocks let the other layers bypass a
+    hidden layer can lose one: a
+    :class:`~sklearn_spectral.nn.global_spectral.GlobalSpectralNetwork`. Each
+    layer goes by :meth:`~GlobalSpectralNetwork.remove_layer_`, from the
+    last to the first (so the indices stay those of ``module``): exactly,
+    without changing the function, for the layers of
+    :meth:`~GlobalSpectralNetwork.constant_layers`, approximately for the
+    others. The input module is not modified.
+
+    Parameters
+    ----------
+    module : GlobalSpectralNetwork
+    layers : iterable of int
+        0-based indices over ``module.hidden_sizes``, distinct.
+
+    Returns
+    -------
+    GlobalSpectralNetwork
+
+    Raises
+    ------
+    TypeError
+        If ``module`` is a layer-wise network (no path around a layer).
+    ValueError
+        If an index is out of range or repeated.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_spectral.nn import GlobalSpectralNetwork
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> net = GlobalSpectralNetwork([3, 4, 5, 2], generator=gen)
+    >>> with torch.no_grad():
+    ...     _ = net.eigenvalues[2].uniform_(-1, 1)  # the second hidden layer computes
+    >>> net.constant_layers()  # the first hidden layer's block is zero
+    [0]
+    >>> small = remove_layers(net, [0])
+    >>> small.layer_sizes
+    (3, 5, 2)
+    >>> x = torch.randn(6, 3)
+    >>> torch.allclose(small(x), net(x), atol=1e-6)
+    True
+    """
+    if not isinstance(module, GlobalSpectralNetwork):
+        raise TypeError(
+            "only a GlobalSpectralNetwork (the SpectralNAS estimators' network) "
+            "can lose a whole hidden layer: in a layer-wise network no path "
+            f"bypasses it; got {type(module).__name__}"
+        )
+    layers = [int(k) for k in layers]
+    n_hidden = len(module.hidden_sizes)
+    if len(set(layers)) != len(layers) or not all(0 <= k < n_hidden for k in layers):
+        raise ValueError(
+            f"layers must be distinct indices of the {n_hidden} hidden layers, "
+            f"got {layers}"
+        )
+    trimmed = copy.deepcopy(module)
+    for k in sorted(layers, reverse=True):
+        trimmed.remove_layer_(k)
+    return trimmed
