@@ -224,6 +224,23 @@ def test_early_stopping_compacts_and_keeps_a_validated_model():
     assert reg.best_validation_score_ > 0.9
 
 
+def test_a_compaction_that_costs_validation_loss_is_reverted():
+    X, y = make_nonlinearity_regression(
+        1000, alpha=1.0, max_frequency=2.0, random_state=1
+    )
+    kw = dict(early_stopping=True, n_iter_no_change=20)
+    # node_l1=10 removes every node within the first compaction epochs.
+    harsh = _reg(node_l1=10.0, **kw).fit(X, y)
+    searched = _reg(node_l1=0.0, **kw).fit(X, y)
+    assert harsh.n_iter_ > searched.n_iter_  # the phase ran ...
+    # ... and the searched network was put back, whole.
+    np.testing.assert_allclose(harsh.predict(X), searched.predict(X), rtol=1e-6)
+    assert harsh.topology_["used_nodes"] == searched.topology_["used_nodes"]
+    assert harsh.best_validation_score_ == pytest.approx(
+        searched.best_validation_score_
+    )
+
+
 def test_compaction_runs_within_its_budget(nonlinear_fit, monkeypatch):
     from sklearn_spectral import _spectral_nas
 

@@ -11,6 +11,10 @@ import torch
 
 from .callback import Callback
 
+#: The compacted network is kept only if its validation loss is at most this
+#: share above the searched network's; otherwise the searched one is restored.
+MAX_VALIDATION_LOSS_RISE = 0.05
+
 
 class NodeCompaction(Callback):
     """The compaction phase of the NAS estimators (``node_l1``).
@@ -29,6 +33,14 @@ class NodeCompaction(Callback):
     The thresholds are taken from Adam's second moments once per epoch
     (:meth:`_group_thresholds`) and applied after every step.
 
+    With a validation set the phase must pay its way: if the kept compacted
+    model's validation loss is more than ``MAX_VALIDATION_LOSS_RISE`` (5 %)
+    above the searched network's, the searched network is restored
+    (:meth:`on_fit_end`; ``reverted`` says so). Near convergence the
+    gradients, and so Adam's denominators, are tiny and the thresholds
+    large: on a well-fit teacher-student task the phase removed every hidden
+    node within an epoch (a linear model, MSE 80 times the searched one's).
+
     The threshold of group ``g`` after an Adam step is
     ``lr * node_l1 / mean_g(sqrt(v_hat) + eps)``: the proximal step in Adam's
     metric, with the group's mean denominator as its scale (the mean of the
@@ -42,7 +54,9 @@ class NodeCompaction(Callback):
         self.budget = budget
         self.started_at = None
         self.epochs = 0
+        self.reverted = False
         self._thresholds = None
+        self._searched = None
 
     def on_epoch_end(self, trainer):
         self.epochs = trainer.n_iter
@@ -72,6 +86,10 @@ class NodeCompaction(Callback):
         if self.node_l1 == 0:
             return False
         self.started_at = trainer.n_iter
+        # (the trainer puts this best model back to start the phase)
+        best = trainer.best_model()
+        if best is not None:
+            self._searched = (best, trainer.best_validation_loss)
         self._group_sizes = trainer.module.node_group_sums(
             torch.ones_like(phi) for phi in trainer.module.phis
         )
@@ -81,6 +99,22 @@ class NodeCompaction(Callback):
             f"does not need (node_l1={self.node_l1:g})."
         )
         return True
+
+    def on_fit_end(self, trainer):
+        if self._searched is None:
+            return
+        searched, loss = self._searched
+        self._searched = None
+        if trainer.best_validation_loss <= loss + MAX_VALIDATION_LOSS_RISE * abs(loss):
+            return
+        trainer.module = searched.restore(trainer.module)
+        trainer.best_validation_score = None  # (the trainer scores it again)
+        self.reverted = True
+        trainer.progress.message(
+            "Compaction raised the validation loss from "
+            f"{loss:.4g} to {trainer.best_validation_loss:.4g}: keeping the "
+            "searched network."
+        )
 
     def penalty(self, module):
         if self.started_at is None:

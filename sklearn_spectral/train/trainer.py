@@ -7,6 +7,7 @@ finite state, and calls its callbacks (:class:`~sklearn_spectral.train.Callback`
 at named events, where growth, compaction, proximal steps and pruning plug in.
 """
 
+import copy
 import math
 import warnings
 
@@ -183,6 +184,17 @@ class Trainer:
     @property
     def epoch(self):
         return self.n_iter
+
+    @property
+    def best_validation_loss(self):
+        """Validation loss of the kept model (``inf`` before any)."""
+        return self._best_val_loss
+
+    def best_model(self):
+        """A copy of the best validation model kept so far, or None without a
+        validation set (:class:`~sklearn_spectral.train.snapshots.KeptModel`;
+        ``restore`` puts it back)."""
+        return None if self._best is None else copy.deepcopy(self._best)
 
     @property
     def n_samples_seen(self):
