@@ -76,7 +76,7 @@ _PARAMETERS = (
         values). 0 skips the phase. With ``early_stopping``, the phase starts
         from the best validation model, runs on the training loss, stops when
         it stops improving or at the budget, and keeps its best validation
-        model if its validation loss is at most 5 % above the searched
+        model if its validation loss is at most 25 % above the searched
         network's (otherwise the searched network is kept: near convergence
         the phase can remove every node within an epoch). If ``max_iter`` is
         reached first, there is no compaction.

@@ -13,7 +13,11 @@ from .callback import Callback
 
 #: The compacted network is kept only if its validation loss is at most this
 #: share above the searched network's; otherwise the searched one is restored.
-MAX_VALIDATION_LOSS_RISE = 0.05
+#: A guard against a compaction that wrecks the network, not a fine
+#: selection: with 0.05 it also undid compactions on small sets whose
+#: validation split is too small to tell (Hitters, 27 validation rows: regret
+#: +3.5 -> +5.1 points on the real-data suite); 0.25 kept them.
+MAX_VALIDATION_LOSS_RISE = 0.25
 
 
 class NodeCompaction(Callback):
@@ -34,7 +38,7 @@ class NodeCompaction(Callback):
     (:meth:`_group_thresholds`) and applied after every step.
 
     With a validation set the phase must pay its way: if the kept compacted
-    model's validation loss is more than ``MAX_VALIDATION_LOSS_RISE`` (5 %)
+    model's validation loss is more than ``MAX_VALIDATION_LOSS_RISE`` (25 %)
     above the searched network's, the searched network is restored
     (:meth:`on_fit_end`; ``reverted`` says so). Near convergence the
     gradients, and so Adam's denominators, are tiny and the thresholds
