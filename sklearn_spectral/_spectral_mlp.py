@@ -10,6 +10,11 @@ from ._base import BaseTorchEstimator, EigenvalueL1Mixin
 from ._docs import DEVICE_DOC, SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC
 from ._tasks import TorchClassifierMixin, TorchRegressorMixin
 from .nn import SpectralMLP
+from .nn.sparse import layer_densities, set_masks_
+from .train.sparsity import SparseMasks
+
+#: Optimizer steps between two draws of a dynamic mask (``mask="dynamic"``).
+MASK_EVERY = 1
 
 _PARAMETERS = (
     """
@@ -29,6 +34,23 @@ _PARAMETERS = (
         trainable. When ``False`` they stay at 0, so
         ``W[i, :] = -lambda_out[i] * phi[i, :]`` and a node's eigenvalue scales
         all its incoming weights.
+    density : float in (0, 1], default=1.0
+        Share of every layer's weights kept: below 1 the network trains
+        sparse (Chicchi et al., Phys. Rev. E 2021). Each layer's mask holds
+        the ``density`` largest ``|W|`` of its weight; masked weights are 0
+        and their ``phi`` entries get no gradient, but the eigenvalues, shared
+        by whole rows (and columns with ``train_input_eigenvalues``), keep
+        training on the kept ones and rescale the masked ones too. The
+        masks are drawn from the initial weights; see ``mask``.
+    mask : {"dynamic", "static"}, default="dynamic"
+        With ``density < 1``: ``"dynamic"`` draws every mask again from the
+        unmasked weights after every ``MASK_EVERY`` optimizer steps, so the
+        support follows the eigenvalues (in direct space a masked weight
+        never changes and cannot come back); ``"static"`` keeps the
+        initial masks. After ``fit``, hidden nodes left without kept
+        incoming or outgoing weights are cut out (exactly: their constant
+        output folds into the next bias), so the fitted network is smaller
+        than ``hidden_layer_sizes`` and predicts faster.
     eigenvalue_l1 : float, default=0.0
         L1 penalty on the eigenvalues of the hidden nodes (``lambda_out`` of
         every layer but the last), applied as a proximal soft-threshold after
@@ -74,7 +96,17 @@ _ATTRIBUTES = (
         ``(n_{k+1}, n_k)`` (torch layout).
     coefs_ : list of ndarray
         The materialized weights ``W = phi diag(lambda_in) - diag(lambda_out)
-        phi``, transposed to shape ``(n_k, n_{k+1})`` as in ``MLPClassifier``.
+        phi``, transposed to shape ``(n_k, n_{k+1})`` as in ``MLPClassifier``
+        (masked entries 0 when ``density < 1``).
+    masks_ : list of ndarray of bool
+        The weights each layer may use, in the layout of ``coefs_`` (all
+        ``True`` when ``density=1``).
+    densities_ : list of float
+        The share of ``True`` in every mask of the fitted network (after the
+        empty nodes were cut out, so at least ``density``).
+    n_support_changes_ : int
+        Weights that entered a mask during the last fit (dynamic masks; 0
+        otherwise).
     intercepts_ : list of ndarray
         Bias of every layer after the input.
     feature_importances_ : ndarray of shape (n_features,)
@@ -116,6 +148,8 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
         "train": [StrOptions({"full", "eigenvalues"})],
         "train_input_eigenvalues": ["boolean"],
         "eigenvalue_l1": [Interval(Real, 0, None, closed="left")],
+        "density": [Interval(Real, 0, 1, closed="right")],
+        "mask": [StrOptions({"dynamic", "static"})],
     }
 
     def __init__(
@@ -125,6 +159,8 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
         *,
         train="full",
         train_input_eigenvalues=False,
+        density=1.0,
+        mask="dynamic",
         eigenvalue_l1=0.0,
         alpha=1e-4,
         batch_size="auto",
@@ -145,6 +181,8 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
         self.activation = activation
         self.train = train
         self.train_input_eigenvalues = train_input_eigenvalues
+        self.density = density
+        self.mask = mask
         self.eigenvalue_l1 = eigenvalue_l1
         self.alpha = alpha
         self.batch_size = batch_size
@@ -162,13 +200,28 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
         self.dtype = dtype
 
     def _build_module(self, n_features, n_outputs, generator):
-        return SpectralMLP(
+        module = SpectralMLP(
             [n_features, *self._hidden_sizes(), n_outputs],
             activation=self.activation,
             train_phi=self.train == "full",
             train_lambda_in=self.train_input_eigenvalues,
             generator=generator,
         )
+        set_masks_(module, self.density)
+        self._mask_density = self.density
+        return module
+
+    def _callbacks(self, data, generator, incremental=False):
+        if self.density == 1:
+            return ()
+        # (partial_fit keeps every node: a later chunk may need it)
+        self._sparse_masks = SparseMasks(
+            self.density,
+            self.mask == "dynamic",
+            every=MASK_EVERY,
+            compact=not incremental,
+        )
+        return (self._sparse_masks,)
 
     def _l1_eigenvalues(self, module):
         return [layer.lambda_out for layer in module.layers[:-1]]
@@ -179,6 +232,9 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
         for layer in module.layers:
             layer.phi.requires_grad_(self.train == "full")
             layer.lambda_in.requires_grad_(self.train_input_eigenvalues)
+        if self.density != getattr(self, "_mask_density", 1.0):  # changed
+            set_masks_(module, self.density)
+            self._mask_density = self.density
         return module
 
     def _set_fitted_attributes(self):
@@ -192,6 +248,15 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
             self.eigenvectors_ = [layer.phi.numpy().copy() for layer in layers]
             self.intercepts_ = [layer.bias.numpy().copy() for layer in layers]
         self.coefs_ = [w.T.copy() for w in weights]
+        self.masks_ = [
+            np.ones(w.T.shape, dtype=bool)
+            if layer.mask is None
+            else layer.mask.numpy().T.copy()
+            for w, layer in zip(weights, layers, strict=True)
+        ]
+        self.densities_ = layer_densities(self.module_)
+        sparse = self.__dict__.pop("_sparse_masks", None)
+        self.n_support_changes_ = 0 if sparse is None else sparse.n_moved
         relevance = np.linalg.norm(weights[0], axis=0)
         total = relevance.sum()
         self.feature_importances_ = relevance / total if total > 0 else relevance

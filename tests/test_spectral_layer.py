@@ -9,6 +9,7 @@ from sklearn_spectral.nn import (
     dense_adjacency,
     spectral_weight,
 )
+from sklearn_spectral.nn.sparse import set_masks_
 from sklearn_spectral.train.trainer import loss_and_gradient_by_autograd
 
 
@@ -102,8 +103,9 @@ def _autograd_loss_and_grads(net, x, loss_fn, alpha):
     "sizes, train_phi, train_lambda_in",
     [([5, 7, 3], True, False), ([5, 7, 6, 2], True, True), ([4, 3], False, True)],
 )
+@pytest.mark.parametrize("density", [1.0, 0.4])
 def test_hand_written_backward_equals_autograd(
-    activation, alpha, sizes, train_phi, train_lambda_in
+    activation, alpha, sizes, train_phi, train_lambda_in, density
 ):
     net = SpectralMLP(
         sizes,
@@ -116,6 +118,7 @@ def test_hand_written_backward_equals_autograd(
         for i, layer in enumerate(net.layers):
             layer.lambda_in.copy_(_random(layer.lambda_in.shape, 10 + i))
             layer.lambda_out.copy_(_random(layer.lambda_out.shape, 20 + i))
+    set_masks_(net, density)  # (sparse training: the masked weights)
     x = _random((9, sizes[0]), 1)
     target = _random((9, sizes[-1]), 2)
     weight = _random((9,), 3).abs()

@@ -109,6 +109,16 @@ class SpectralLinear(nn.Module):
         ``phi`` and the bias (``MLPClassifier`` uses ``1 / sqrt(3)`` of it for
         the logistic activation).
 
+    Attributes
+    ----------
+    mask : torch.Tensor or None
+        A boolean buffer of ``W``'s shape, or None (dense, the default): the
+        layer then uses ``W * mask`` (set by
+        :func:`~sklearn_spectral.nn.sparse.set_masks_`). Masked entries of
+        ``W`` are 0 in the forward pass and their ``phi`` entries get no
+        gradient, while the eigenvalues, shared by whole rows and columns,
+        keep training on the unmasked ones.
+
     Notes
     -----
     At initialization ``lambda_in = 0`` and ``lambda_out = 1``, so ``W = -phi``
@@ -147,6 +157,7 @@ class SpectralLinear(nn.Module):
         self.bias = nn.Parameter(
             torch.empty(out_features).uniform_(-bound, bound, generator=generator)
         )
+        self.register_buffer("mask", None)
 
     @property
     def in_features(self):
@@ -157,8 +168,10 @@ class SpectralLinear(nn.Module):
         return self.phi.shape[0]
 
     def weight(self):
-        """Materialized weight ``W`` of shape (out_features, in_features)."""
-        return spectral_weight(self.phi, self.lambda_in, self.lambda_out)
+        """Materialized weight ``W`` of shape (out_features, in_features),
+        masked when the layer has a ``mask``."""
+        w = spectral_weight(self.phi, self.lambda_in, self.lambda_out)
+        return w if self.mask is None else w * self.mask
 
     def forward(self, x):
         return F.linear(x, self.weight(), self.bias)
@@ -280,12 +293,15 @@ class SpectralMLP(LayerStack, nn.Module):
             (layer.phi, layer.lambda_in, layer.lambda_out, layer.bias)
             for layer in self.layers
         ]
+        masks = [layer.mask for layer in self.layers]
         last = len(layers) - 1
         with torch.no_grad():
             act = ACTIVATIONS[self.activation]
             diffs, weights, inputs, h = [], [], [], x
             for k, (phi, lambda_in, lambda_out, bias) in enumerate(layers):
                 diff = lambda_in.unsqueeze(0) - lambda_out.unsqueeze(1)
+                if masks[k] is not None:  # masked W = phi * (diff * mask)
+                    diff = diff * masks[k]
                 w = phi * diff  # spectral_weight, keeping the difference
                 diffs.append(diff)
                 weights.append(w)
@@ -308,6 +324,8 @@ class SpectralMLP(LayerStack, nn.Module):
                     d_weight = g.t() @ inputs[k]
                 if phi.requires_grad:
                     phi.grad = d_weight * diffs[k]
+                if masks[k] is not None:
+                    d_weight = d_weight * masks[k]
                 if lambda_in.requires_grad:
                     lambda_in.grad = torch.linalg.vecdot(d_weight, phi, dim=0)
                 if lambda_out.requires_grad:
@@ -344,3 +362,7 @@ class SpectralMLP(LayerStack, nn.Module):
         set_parameter(first, "bias", first.bias[kept])
         set_parameter(second, "phi", second.phi[:, kept])
         set_parameter(second, "lambda_in", second.lambda_in[kept])
+        if first.mask is not None:
+            first.mask = first.mask[kept]
+        if second.mask is not None:
+            second.mask = second.mask[:, kept]

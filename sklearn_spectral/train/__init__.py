@@ -4,6 +4,7 @@ from .callback import Callback, ProximalStep
 from .compaction import NodeCompaction
 from .growth import Growth
 from .progress import ProgressReport
+from .sparsity import SparseMasks
 from .trainer import Trainer
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     "NodeCompaction",
     "ProgressReport",
     "ProximalStep",
+    "SparseMasks",
     "Trainer",
 ]
