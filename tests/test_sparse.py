@@ -138,7 +138,7 @@ def test_dynamic_masks_beat_a_static_mask_at_low_density(digits):
     X, X_test, y, y_test = digits
     scores = {
         mask: SpectralMLPClassifier(
-            (128,), density=0.05, mask=mask, random_state=0, device="cpu"
+            (256,), density=0.05, mask=mask, random_state=0, device="cpu"
         )
         .fit(X, y)
         .score(X_test, y_test)
