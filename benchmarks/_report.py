@@ -3,6 +3,7 @@ writing a script's section of ``docs/benchmarks.md``."""
 
 import datetime
 import hashlib
+import json
 import os
 import platform
 import re
@@ -92,6 +93,14 @@ def write_section(name, title, body):
     BENCHMARKS_MD.parent.mkdir(exist_ok=True)
     BENCHMARKS_MD.write_text(current)
     print(text)
+
+
+def save_results(path, script, **data):
+    """Write ``data`` with the ``tree_version`` of ``script`` to the JSON file
+    ``path`` (the runs an example or a later report reads back)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"version": tree_version(script), **data}
+    path.write_text(json.dumps(record, indent=1) + "\n")
 
 
 def _git(*args):

@@ -34,7 +34,6 @@ beta.
 """
 
 import argparse
-import json
 import warnings
 from pathlib import Path
 
@@ -42,8 +41,8 @@ import numpy as np
 from _report import (
     markdown_table,
     nondecreasing_within_error,
+    save_results,
     timed,
-    tree_version,
     write_section,
 )
 from sklearn.exceptions import ConvergenceWarning
@@ -181,14 +180,7 @@ def main():
     print(body)
     if args.no_write:
         return
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {"version": tree_version("benchmarks/bench_sparcs.py"), "runs": records},
-            indent=1,
-        )
-        + "\n"
-    )
+    save_results(RESULTS, "benchmarks/bench_sparcs.py", runs=records)
     write_section("sparcs", "SPARCS authors' experiment: ||Gamma|| against alpha", body)
 
 

@@ -32,12 +32,11 @@ the share removed and the MSE change recorded.
 """
 
 import argparse
-import json
 import warnings
 from pathlib import Path
 
 import numpy as np
-from _report import markdown_table, spread, timed, tree_version, write_section
+from _report import markdown_table, save_results, spread, timed, write_section
 from scipy.stats import special_ortho_group
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
@@ -157,17 +156,7 @@ def main():
     print(body)
     if args.no_write:
         return
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "version": tree_version("benchmarks/bench_teacher_student.py"),
-                "runs": records,
-            },
-            indent=1,
-        )
-        + "\n"
-    )
+    save_results(RESULTS, "benchmarks/bench_teacher_student.py", runs=records)
     write_section("teacher_student", "SpectralNAS: teacher-student", body)
 
 
