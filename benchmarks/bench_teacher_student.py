@@ -23,8 +23,9 @@ Contenders (test MSE, fit time, sizes):
   removed, the hidden widths left, the share of hidden nodes removed and
   the change of the test MSE.
 
-Also the student's ``topology_``: the used hidden nodes and the layers
-whose nodes are all constant (``removable_layers``). ``--seeds`` (default
+One thread for torch and for NumPy's BLAS. Also the student's
+``topology_``: the used hidden nodes and the layers whose nodes are all
+constant (``removable_layers``). ``--seeds`` (default
 3) sets the teacher's rotation, the data and the students' initialization.
 Target (issue 15): the student's MSE with defaults at most the teacher-size
 MLP's; the layers and nodes it does not need reported and removable, with
@@ -36,10 +37,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import torch
 from _report import markdown_table, save_results, spread, timed, write_section
 from scipy.stats import special_ortho_group
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
+from threadpoolctl import threadpool_limits
 
 from sklearn_spectral import SpectralNASRegressor, SpectralPruner
 
@@ -96,10 +99,12 @@ def main():
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
+    torch.set_num_threads(1)  # one thread for torch and BLAS alike
     records = []
-    for seed in range(args.seeds):
-        records.append(run(seed, args.rows))
-        print(records[-1], flush=True)
+    with threadpool_limits(1):
+        for seed in range(args.seeds):
+            records.append(run(seed, args.rows))
+            print(records[-1], flush=True)
     rows = [
         [
             r["seed"],
