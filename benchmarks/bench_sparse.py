@@ -38,14 +38,13 @@ prediction on 10^5 rows at 5 % >= 2x faster than the dense net.
 """
 
 import argparse
-import json
 import math
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from _report import markdown_table, spread, timed, tree_version, write_section
+from _report import markdown_table, save_results, spread, timed, write_section
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -371,18 +370,7 @@ def main():
     print(body)
     if args.no_write:
         return
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "version": tree_version("benchmarks/bench_sparse.py"),
-                "runs": records,
-                "schedule": sched,
-            },
-            indent=1,
-        )
-        + "\n"
-    )
+    save_results(RESULTS, "benchmarks/bench_sparse.py", runs=records, schedule=sched)
     write_section("sparse", "Sparse training in reciprocal space", body)
 
 
