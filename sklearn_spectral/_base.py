@@ -9,6 +9,7 @@ threads and seeding are in ``_utils.py``; shared docstrings in ``_docs.py``.
 """
 
 import copy
+import functools
 import math
 import types
 from abc import abstractmethod
@@ -32,6 +33,7 @@ from ._utils import (
     dense_row_chunks,
     make_rng,
     resolve_device,
+    to_tensor,
     torch_generator,
     training_threads,
     validate_input,
@@ -59,6 +61,39 @@ def _cpu_state(state):
         },
         "param_groups": copy.deepcopy(state["param_groups"]),
     }
+
+
+class _FitData:
+    """The rows of a fit for the callbacks, on the training device.
+
+    ``train``, ``validation`` (or ``None``), ``held_out`` (rows held out for
+    the callbacks, or ``None``) and ``all`` (every row, when some are held
+    out), each ``(X, y, sample_weight)``; ``rows`` indexes the training rows
+    in the full tensors (``None``: all of them). The training rows are
+    gathered on first use: the trainer reads them by index from the full
+    tensors, and a fit whose callbacks never ask holds no copy of them.
+    """
+
+    def __init__(self, full, rows, validation_rows, held_rows):
+        self.full = full
+        device = full[0].device
+
+        def index(idx):
+            return None if idx is None else torch.as_tensor(idx, device=device)
+
+        self.rows = index(rows)
+        self.validation = self._gather(index(validation_rows))
+        self.held_out = self._gather(index(held_rows))
+        self.all = None if held_rows is None else full
+
+    def _gather(self, idx):
+        if idx is None:
+            return None
+        return tuple(None if t is None else t.index_select(0, idx) for t in self.full)
+
+    @functools.cached_property
+    def train(self):
+        return self.full if self.rows is None else self._gather(self.rows)
 
 
 class BaseTorchEstimator(BaseEstimator):
@@ -215,45 +250,32 @@ class BaseTorchEstimator(BaseEstimator):
             module = self._build_module(X.shape[1], self._n_logits, init_generator)
             module = module.to(device=device, dtype=dtype)
 
-        X_val = y_val = sw_val = None
-        X_all, y_all, sw_all = X, y, sample_weight
+        # Every row on the training device once, sharing X's memory where
+        # torch can; the training, validation and held-out rows are index
+        # sets into it, gathered only where a copy is needed (the validation
+        # rows, and the rows a callback reads).
+        target_dtype = dtype if self._float_targets() else torch.int64
+        full = (
+            to_tensor(X, dtype, device),
+            to_tensor(y, target_dtype, device),
+            None if sample_weight is None else to_tensor(sample_weight, dtype, device),
+        )
+        rows = val_rows = held_rows = None
         if self.early_stopping:
-            (X, y, sample_weight), (X_val, y_val, sw_val) = self._split(
-                X, y, sample_weight, self.validation_fraction, rng
-            )
-            if X_val.shape[0] < 2:
+            rows, val_rows = self._split_rows(y, self.validation_fraction, rng)
+            if len(val_rows) < 2:
                 raise ValueError(
                     "The validation set is too small. Increase 'validation_fraction' "
                     "or the size of your dataset."
                 )
-        held_out = None
         holdout = 0.0 if self.early_stopping else self._callback_holdout(incremental)
         if holdout and X.shape[0] > 1:  # (a partial_fit chunk may be one row)
             # Rows the callbacks decide on and training does not see until
             # they give them back.
-            (X, y, sample_weight), held_out = self._split(
-                X, y, sample_weight, holdout, rng
-            )
-
-        def tensor(a, dtype=dtype):
-            return None if a is None else torch.tensor(a, dtype=dtype, device=device)
-
-        target_dtype = dtype if self._float_targets() else torch.int64
-
-        def tensors(X, y, w):
-            return tensor(X), tensor(y, target_dtype), tensor(w)
-
-        X, y, sample_weight = tensors(X, y, sample_weight)
-        X_val, y_val, sw_val = tensors(X_val, y_val, sw_val)
-        data = types.SimpleNamespace(
-            train=(X, y, sample_weight),
-            validation=None if X_val is None else (X_val, y_val, sw_val),
-            held_out=None if held_out is None else tensors(*held_out),
-            all=None if held_out is None else tensors(X_all, y_all, sw_all),
-        )
-        batch_size = (
-            min(200, X.shape[0]) if self.batch_size == "auto" else self.batch_size
-        )
+            rows, held_rows = self._split_rows(y, holdout, rng)
+        data = _FitData(full, rows, val_rows, held_rows)
+        n_train = X.shape[0] if rows is None else len(rows)
+        batch_size = min(200, n_train) if self.batch_size == "auto" else self.batch_size
         shuffle_generator = torch_generator(rng)  # drawn before the callbacks'
         callbacks = self._callbacks(data, torch_generator(rng), incremental)
         trainer = Trainer(
@@ -278,7 +300,7 @@ class BaseTorchEstimator(BaseEstimator):
         )
         with training_threads(module, batch_size, device):
             try:
-                trainer.fit(X, y, sample_weight, X_val, y_val, sw_val)
+                trainer.fit(*full, *(data.validation or (None,) * 3), rows=data.rows)
             except FloatingPointError as exc:
                 raise DivergenceError(str(exc)) from exc
         self.module_ = copy_module(trainer.module, "cpu", torch.float64).eval()
@@ -341,24 +363,21 @@ class BaseTorchEstimator(BaseEstimator):
         """Apply the current parameters to a module continued by ``warm_start``."""
         return module
 
-    def _split(self, X, y, sample_weight, fraction, rng):
-        """``(X, y, sample_weight)`` of the kept and of the held-out rows,
-        stratified for single-label classifiers where every class has two
-        rows."""
-        arrays = [X, y] if sample_weight is None else [X, y, sample_weight]
+    def _split_rows(self, y, fraction, rng):
+        """Indices of the kept and of the held-out rows, stratified for
+        single-label classifiers where every class has two rows (the rows
+        ``train_test_split`` would give)."""
+        rows = np.arange(len(y))
         stratify = None
         if isinstance(self, ClassifierMixin) and y.ndim == 1:  # not multilabel
             counts = np.unique(y, return_counts=True)[1]
             n_held = math.ceil(fraction * len(y))
             if counts.min() >= 2 and len(counts) <= min(n_held, len(y) - n_held):
                 stratify = y
-        split = train_test_split(
-            *arrays, test_size=fraction, random_state=rng, stratify=stratify
+        kept, held = train_test_split(
+            rows, test_size=fraction, random_state=rng, stratify=stratify
         )
-        kept, held = split[0::2], split[1::2]
-        if sample_weight is None:
-            kept, held = kept + [None], held + [None]
-        return tuple(kept), tuple(held)
+        return kept, held
 
     def _callback_holdout(self, incremental=False):
         """Share of the rows to hold out for the callbacks' decisions when

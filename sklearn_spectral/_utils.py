@@ -42,6 +42,21 @@ def training_threads(module, batch_size, device):
             torch.set_num_threads(previous)
 
 
+def to_tensor(array, dtype, device):
+    """``array`` as a tensor of ``dtype`` on ``device``, sharing the array's
+    memory where torch can (a C-contiguous, writeable NumPy array of that
+    dtype, for the CPU), so that training holds no second copy of ``X``."""
+    array = np.asarray(array)
+    if (
+        device.type == "cpu"
+        and array.dtype == torch.empty((), dtype=dtype).numpy().dtype
+        and array.flags.c_contiguous
+        and array.flags.writeable
+    ):
+        return torch.from_numpy(array)
+    return torch.tensor(array, dtype=dtype, device=device)
+
+
 def as_tensor(array):
     """A torch view of a NumPy array, copied only when torch cannot share it
     (read-only or non-contiguous memory)."""

@@ -223,9 +223,9 @@ def test_held_out_rows_are_not_trained_on_during_growth(monkeypatch):
     seen = []
     run_epoch = _training.Trainer._run_epoch
 
-    def recording(self, X, y, w):
-        seen.append(X.shape[0])
-        return run_epoch(self, X, y, w)
+    def recording(self, X, y, w, rows):
+        seen.append(X.shape[0] if rows is None else rows.shape[0])
+        return run_epoch(self, X, y, w, rows)
 
     monkeypatch.setattr(_training.Trainer, "_run_epoch", recording)
     X, y = _wave(400)

@@ -77,9 +77,9 @@ def _interrupt_at(monkeypatch, epoch):
     first optimizer step: the weights have moved when training stops."""
     run_epoch = Trainer._run_epoch
 
-    def interrupted(self, X, y, w):
+    def interrupted(self, *data):
         if self.n_iter + 1 != epoch:
-            return run_epoch(self, X, y, w)
+            return run_epoch(self, *data)
         step = self.optimizer.step
 
         def step_then_interrupt(*args, **kwargs):
@@ -88,7 +88,7 @@ def _interrupt_at(monkeypatch, epoch):
 
         self.optimizer.step = step_then_interrupt
         try:
-            return run_epoch(self, X, y, w)
+            return run_epoch(self, *data)
         finally:
             del self.optimizer.step
 

@@ -14,17 +14,14 @@ import warnings
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from .optim import Adam
 from .progress import ProgressReport
 from .snapshots import KeptModel
 
 
 def make_adam(params, lr):
-    """Adam over the trainable ``params``, fused where torch supports it."""
-    params = [p for p in params if p.requires_grad]
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, ValueError):  # device or dtype without a fused kernel
-        return torch.optim.Adam(params, lr=lr)
+    """:class:`~sklearn_spectral.train.optim.Adam` over the trainable ``params``."""
+    return Adam([p for p in params if p.requires_grad], lr=lr)
 
 
 class Trainer:
@@ -225,11 +222,12 @@ class Trainer:
             self.module = module
             self.optimizer = make_adam(module.parameters(), self.learning_rate_init)
 
-    def set_training_data(self, X, y, sample_weight=None):
+    def set_training_data(self, X, y, sample_weight=None, rows=None):
         """Train on other rows from the next epoch on (a callback that held
-        rows out for its own decisions gives them back). The training loss
-        of the new rows starts its stopping rule afresh."""
-        self._train_data = (X, y, sample_weight)
+        rows out for its own decisions gives them back); ``rows``: see
+        :meth:`fit`. The training loss of the new rows starts its stopping
+        rule afresh."""
+        self._train_data = (X, y, sample_weight, rows)
         self.best_loss = math.inf
         self._no_improvement = 0
 
@@ -281,21 +279,28 @@ class Trainer:
             return lambda output: self.loss_gradient_fn(output, y, w)
         return lambda output: loss_and_gradient_by_autograd(self.loss_fn, output, y, w)
 
-    def _run_epoch(self, X, y, w):
-        n = X.shape[0]
+    def _run_epoch(self, X, y, w, rows):
+        n = X.shape[0] if rows is None else rows.shape[0]
         module, optimizer = self.module, self.optimizer
         module.train()
         manual_backward = getattr(module, "loss_and_backward", None)
+        order = rows  # the rows of the epoch in their order (None: as stored)
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator).to(X.device)
+            if rows is not None:
+                order = rows[order]
         batch_size = min(self.batch_size, n)
-        alphas = self._batch_alphas(w, order if self.shuffle else None, batch_size)
-        losses = []
+        alphas = self._batch_alphas(w, order, batch_size)
+        # The batch losses go into one preallocated tensor: a list of
+        # thousands of scalar tensors, alive while the batches' temporaries
+        # come and go, fragmented the heap by tens of MB at 10^6 rows.
+        losses = torch.empty(-(-n // batch_size), dtype=torch.float64, device=X.device)
         for start in range(0, n, batch_size):
-            if self.shuffle:
+            if order is not None:
                 idx = order[start : start + batch_size]
-                xb, yb = X[idx], y[idx]
-                wb = None if w is None else w[idx]
+                # (index_select: less overhead per call than X[idx])
+                xb, yb = X.index_select(0, idx), y.index_select(0, idx)
+                wb = None if w is None else w.index_select(0, idx)
             else:
                 stop = start + batch_size
                 xb, yb = X[start:stop], y[start:stop]
@@ -310,10 +315,10 @@ class Trainer:
             optimizer.step()
             for callback in self.callbacks:
                 callback.on_step_end(self)
-            losses.append(loss.detach())
+            losses[start // batch_size] = loss.detach()
         # Mean over rows (every batch is full but the last one), with one
         # device-to-host transfer per epoch.
-        *full, last = torch.stack(losses).tolist()
+        *full, last = losses.tolist()
         loss = (math.fsum(full) * batch_size + last * (n - batch_size * len(full))) / n
         return loss
 
@@ -328,12 +333,24 @@ class Trainer:
         return score, loss
 
     def fit(
-        self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None
+        self,
+        X,
+        y,
+        sample_weight=None,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+        *,
+        rows=None,
     ):
         """Train ``module`` on tensors ``X``, ``y`` (already on its device).
 
         ``sample_weight`` must be normalized to mean 1 by the caller; the
-        batch loss is then ``mean(sample_weight * loss)``.
+        batch loss is then ``mean(sample_weight * loss)``. ``rows``, an
+        index tensor on the same device, trains on those rows of ``X``
+        only (the others are validation or held-out rows; batches are
+        gathered from ``X`` and no copy of the training rows is made);
+        ``None``: on every row.
 
         Raises
         ------
@@ -349,7 +366,7 @@ class Trainer:
             with a :class:`~sklearn.exceptions.ConvergenceWarning`.
         """
         early_stopping = X_val is not None
-        self._train_data = (X, y, sample_weight)
+        self._train_data = (X, y, sample_weight, rows)
         self._best = KeptModel() if early_stopping else None
         if early_stopping:
             self._keep_best()
@@ -390,7 +407,8 @@ class Trainer:
                 self._diverged(loss)
                 break
             self.n_iter += 1
-            self._epoch_rows.append(self._train_data[0].shape[0])
+            X, _, _, rows = self._train_data
+            self._epoch_rows.append(X.shape[0] if rows is None else rows.shape[0])
             self.loss_curve.append(loss)
             if early_stopping:
                 score, val_loss = self._validation_score(
