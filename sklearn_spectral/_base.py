@@ -95,6 +95,23 @@ class _FitData:
     def train(self):
         return self.full if self.rows is None else self._gather(self.rows)
 
+    @property
+    def n_train(self):
+        """The number of training rows."""
+        return len(self.full[0]) if self.rows is None else len(self.rows)
+
+    @functools.cached_property
+    def train_weight(self):
+        """The training rows' sample weights (``None``: unweighted)."""
+        w = self.full[2]
+        return w if w is None or self.rows is None else w.index_select(0, self.rows)
+
+    def train_rows(self, idx):
+        """The training rows at positions ``idx`` among them, gathered (no
+        copy of the other training rows is made)."""
+        idx = idx.to(self.full[0].device)
+        return self._gather(idx if self.rows is None else self.rows[idx])
+
 
 class BaseTorchEstimator(BaseEstimator):
     """Base of the package's estimators: fit through the shared trainer.

@@ -265,6 +265,45 @@ def test_linear_tasks_stay_linear():
     assert reg.score(X[450:], y[450:]) >= ridge.score(X[450:], y[450:]) - 0.01
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_linear_comparison_on_a_subsample_of_a_large_table(monkeypatch, early_stopping):
+    # Above the cap the linear model is compared on a seeded subsample of
+    # the training rows (no copy of all of them); the one kept is refitted
+    # on every row, so it is the linear model of the whole table.
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_spectral.train import growth
+
+    monkeypatch.setattr(growth, "LINEAR_ROWS", 200)
+    monkeypatch.setattr(growth, "LINEAR_ROWS_PER_INPUT", 1)
+    fitted_on = []
+
+    def recording(spec, X, y, w, module):
+        fitted_on.append(len(X))
+        return linear_network(spec, X, y, w, module)
+
+    linear_network = growth.linear_network
+    monkeypatch.setattr(growth, "linear_network", recording)
+    X, y = make_classification(
+        600,
+        10,
+        n_informative=10,
+        n_redundant=0,
+        class_sep=3,
+        n_clusters_per_class=1,
+        random_state=1,
+    )
+    clf = GrowingMLPClassifier(
+        early_stopping=early_stopping, random_state=0, device="cpu"
+    ).fit(X, y)
+    assert "linear model" in clf.growth_stop_reason_
+    n_train = 600 - 60  # validation_fraction=0.1 held out either way
+    assert fitted_on == [200, 600 if not early_stopping else n_train]
+    lr = LogisticRegression(max_iter=1000).fit(X, y)
+    assert np.mean(clf.predict(X) == lr.predict(X)) > 0.98
+
+
 def test_a_nonlinear_task_still_grows(grown):
     X, y, reg = grown
     assert sum(reg.hidden_layer_sizes_) > 2

@@ -24,12 +24,11 @@ Examples
 True
 """
 
-from types import SimpleNamespace
-
 import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from .._base import _FitData
 from ..nn.pruning import node_scores, prune, select_nodes
 from ..train.growth import Growth
 
@@ -151,9 +150,7 @@ class GrowthCallback(Callback):
         device = net.device
         X = torch.as_tensor(np.asarray(X), dtype=torch.float32, device=device)
         y = torch.as_tensor(np.asarray(y), device=device)
-        data = SimpleNamespace(
-            train=(X, y, None), validation=None, held_out=None, all=None
-        )
+        data = _FitData((X, y, None), None, None, None)
         self._trainer = _SkorchTrainer(net)
         generator = torch.Generator().manual_seed(self.seed)
         self._growth = Growth(self, data, generator, self.history_)
