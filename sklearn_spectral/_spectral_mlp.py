@@ -11,6 +11,7 @@ from ._docs import DEVICE_DOC, SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC
 from ._tasks import TorchClassifierMixin, TorchRegressorMixin
 from .nn import SpectralMLP
 from .nn.sparse import layer_densities, set_masks_
+from .nn.spectral_layer import PHI_LAYERS
 from .train.sparsity import SparseMasks
 
 #: Optimizer steps between two draws of a dynamic mask (``mask="dynamic"``):
@@ -54,6 +55,21 @@ _PARAMETERS = (
         incoming or outgoing weights are cut out (exactly: their constant
         output folds into the next bias), so the fitted network is smaller
         than ``hidden_layer_sizes`` and predicts faster.
+    phi : {"dense", "svd", "qr"}, default="dense"
+        Structure of every layer's eigenvector block ``phi`` (Chicchi et
+        al., Phys. Rev. E 2021). ``"dense"``: every entry trains.
+        ``"svd"``: ``phi = u diag(s) vh`` with ``u`` and ``vh`` fixed (the
+        singular vectors of the initial ``phi``) and only the
+        ``min(n_in, n_out)`` singular values ``s`` trained, so a layer trains
+        a number of parameters linear in its widths. ``"qr"``: ``phi = r q``
+        with ``q`` fixed (orthonormal rows) and ``r``, of shape
+        ``(n_out, min(n_in, n_out))``, trained: fewer parameters where a
+        layer narrows. Every structure starts from the same ``phi``. With
+        ``"svd"``, set ``train_input_eigenvalues=True`` (the authors train
+        both eigenvalue vectors): otherwise a layer into few nodes, such as
+        the output layer, keeps the direction of its weights fixed. Its few
+        parameters also want a larger ``learning_rate_init`` than the
+        default (``benchmarks/bench_structured_phi.py``).
     eigenvalue_l1 : float, default=0.0
         L1 penalty on the eigenvalues of the hidden nodes (``lambda_out`` of
         every layer but the last), applied as a proximal soft-threshold after
@@ -96,7 +112,8 @@ _ATTRIBUTES = (
         the nodes of layer ``k + 1``.
     eigenvectors_ : list of ndarray
         The eigenvector blocks ``phi``, element ``k`` of shape
-        ``(n_{k+1}, n_k)`` (torch layout).
+        ``(n_{k+1}, n_k)`` (torch layout; built from the factors when ``phi``
+        is ``"svd"`` or ``"qr"``).
     coefs_ : list of ndarray
         The materialized weights ``W = phi diag(lambda_in) - diag(lambda_out)
         phi``, transposed to shape ``(n_k, n_{k+1})`` as in ``MLPClassifier``
@@ -153,6 +170,7 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
         "eigenvalue_l1": [Interval(Real, 0, None, closed="left")],
         "density": [Interval(Real, 0, 1, closed="right")],
         "mask": [StrOptions({"dynamic", "static"})],
+        "phi": [StrOptions(set(PHI_LAYERS))],
     }
 
     def __init__(
@@ -164,6 +182,7 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
         train_input_eigenvalues=False,
         density=1.0,
         mask="dynamic",
+        phi="dense",
         eigenvalue_l1=0.0,
         alpha=1e-4,
         batch_size="auto",
@@ -186,6 +205,7 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
         self.train_input_eigenvalues = train_input_eigenvalues
         self.density = density
         self.mask = mask
+        self.phi = phi
         self.eigenvalue_l1 = eigenvalue_l1
         self.alpha = alpha
         self.batch_size = batch_size
@@ -209,6 +229,7 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
             train_phi=self.train == "full",
             train_lambda_in=self.train_input_eigenvalues,
             generator=generator,
+            phi=self.phi,
         )
         set_masks_(module, self.density)
         self._mask_density = self.density
@@ -233,7 +254,13 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
         # ``train`` and ``train_input_eigenvalues`` may have changed since the
         # module was built (e.g. eigenvalue-only training, then full training).
         for layer in module.layers:
-            layer.phi.requires_grad_(self.train == "full")
+            if type(layer) is not PHI_LAYERS[self.phi]:
+                raise ValueError(
+                    f"warm_start cannot change the structure of phi to "
+                    f"{self.phi!r}: the fitted network has {type(layer).__name__} "
+                    "layers. Fit a new estimator (warm_start=False)."
+                )
+            layer.train_phi_(self.train == "full")
             layer.lambda_in.requires_grad_(self.train_input_eigenvalues)
         if self.density != getattr(self, "_mask_density", 1.0):  # changed
             set_masks_(module, self.density)

@@ -104,8 +104,9 @@ def _autograd_loss_and_grads(net, x, loss_fn, alpha):
     [([5, 7, 3], True, False), ([5, 7, 6, 2], True, True), ([4, 3], False, True)],
 )
 @pytest.mark.parametrize("density", [1.0, 0.4])
+@pytest.mark.parametrize("phi", ["dense", "svd", "qr"])
 def test_hand_written_backward_equals_autograd(
-    activation, alpha, sizes, train_phi, train_lambda_in, density
+    activation, alpha, sizes, train_phi, train_lambda_in, density, phi
 ):
     net = SpectralMLP(
         sizes,
@@ -113,6 +114,7 @@ def test_hand_written_backward_equals_autograd(
         train_phi=train_phi,
         train_lambda_in=train_lambda_in,
         generator=torch.Generator().manual_seed(0),
+        phi=phi,
     ).double()
     with torch.no_grad():  # eigenvalues away from their initial 0 and 1
         for i, layer in enumerate(net.layers):
@@ -140,5 +142,6 @@ def test_hand_written_backward_equals_autograd(
                 p.grad, expected[name], rtol=1e-10, atol=1e-12, msg=name
             )
     # Frozen parameters get no gradient at all.
-    assert (net.layers[0].phi.grad is None) == (not train_phi)
+    phi_parameter = {"dense": "phi", "svd": "s", "qr": "r"}[phi]
+    assert (getattr(net.layers[0], phi_parameter).grad is None) == (not train_phi)
     assert (net.layers[0].lambda_in.grad is None) == (not train_lambda_in)

@@ -19,8 +19,10 @@ from .growing import GrowingMLP
 from .growth_step import apply_growth, line_search
 from .hidden_nodes import HiddenNodes
 from .spectral_layer import (
+    QRSpectralLinear,
     SpectralLinear,
     SpectralMLP,
+    SVDSpectralLinear,
     dense_adjacency,
     soft_threshold_,
     spectral_weight,
@@ -34,6 +36,8 @@ __all__ = [
     "GrowthProposal",
     "GrowthStatistics",
     "HiddenNodes",
+    "QRSpectralLinear",
+    "SVDSpectralLinear",
     "SpectralLinear",
     "SpectralMLP",
     "apply_growth",

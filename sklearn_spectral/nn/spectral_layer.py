@@ -144,11 +144,11 @@ class SpectralLinear(nn.Module):
     ):
         super().__init__()
         bound = init_gain * math.sqrt(6.0 / (in_features + out_features))
-        self.phi = nn.Parameter(
+        self._init_phi(
             torch.empty(out_features, in_features).uniform_(
                 -bound, bound, generator=generator
             ),
-            requires_grad=train_phi,
+            train_phi,
         )
         self.lambda_in = nn.Parameter(
             torch.zeros(in_features), requires_grad=train_lambda_in
@@ -159,13 +159,45 @@ class SpectralLinear(nn.Module):
         )
         self.register_buffer("mask", None)
 
+    def _init_phi(self, phi, trainable):
+        """Set up the eigenvector block from its initial value ``phi``."""
+        self.phi = nn.Parameter(phi, requires_grad=trainable)
+
     @property
     def in_features(self):
-        return self.phi.shape[1]
+        return self.lambda_in.shape[0]
 
     @property
     def out_features(self):
-        return self.phi.shape[0]
+        return self.lambda_out.shape[0]
+
+    @property
+    def phi_trainable(self):
+        """Whether the eigenvector block learns."""
+        return self.phi.requires_grad
+
+    def train_phi_(self, flag):
+        """Make the eigenvector block trainable (``True``) or frozen."""
+        self.phi.requires_grad_(flag)
+
+    def phi_backward_(self, d_phi):
+        """Set the gradients of the trainable numbers behind ``phi`` from the
+        gradient ``d_phi`` of the loss with respect to ``phi``."""
+        self.phi.grad = d_phi
+
+    def _cut_phi(self, rows, columns):
+        set_parameter(self, "phi", self.phi[rows][:, columns])
+
+    def keep_(self, rows=slice(None), columns=slice(None)):
+        """Keep the output nodes ``rows`` and the input nodes ``columns``
+        (index tensors or slices) of the layer, with their eigenvalues,
+        biases and mask entries."""
+        self._cut_phi(rows, columns)
+        set_parameter(self, "lambda_out", self.lambda_out[rows])
+        set_parameter(self, "bias", self.bias[rows])
+        set_parameter(self, "lambda_in", self.lambda_in[columns])
+        if self.mask is not None:
+            self.mask = self.mask[rows][:, columns]
 
     def weight(self):
         """Materialized weight ``W`` of shape (out_features, in_features),
@@ -179,9 +211,124 @@ class SpectralLinear(nn.Module):
     def extra_repr(self):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"train_phi={self.phi.requires_grad}, "
+            f"train_phi={self.phi_trainable}, "
             f"train_lambda_in={self.lambda_in.requires_grad}"
         )
+
+
+class SVDSpectralLinear(SpectralLinear):
+    """:class:`SpectralLinear` whose eigenvector block is ``phi = u diag(s) vh``
+    with ``u`` and ``vh`` fixed: ``min(n_in, n_out)`` trainable numbers in
+    ``phi`` instead of ``n_in * n_out``.
+
+    The structured ("S-SVD") layer of Chicchi, Giambagli, Buffoni, Carletti,
+    Ciavarella and Fanelli (Phys. Rev. E 104, 054312, 2021): with the
+    eigenvalues, a layer trains a number of parameters linear in its widths.
+    ``u`` (orthonormal columns), ``s`` and ``vh`` (orthonormal rows) start as
+    the thin SVD of the same Glorot draw :class:`SpectralLinear` starts
+    ``phi`` from, so at initialization the two layers compute the same
+    function. (The authors draw ``u`` and ``vh`` at random, not orthonormal,
+    and ``s`` uniform in [0, 3].)
+
+    Parameters and attributes are :class:`SpectralLinear`'s, with ``s`` (the
+    trainable singular values) and the buffers ``u`` and ``vh`` in place of
+    the parameter ``phi``, which is built from them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> g = torch.Generator().manual_seed(0)
+    >>> layer = SVDSpectralLinear(5, 3, generator=g)
+    >>> layer.phi.shape, layer.s.shape
+    (torch.Size([3, 5]), torch.Size([3]))
+    >>> dense = SpectralLinear(5, 3, generator=torch.Generator().manual_seed(0))
+    >>> torch.allclose(layer.phi, dense.phi, atol=1e-6)
+    True
+    """
+
+    def _init_phi(self, phi, trainable):
+        # (factorized in float64, stored in phi's dtype)
+        u, s, vh = torch.linalg.svd(phi.double(), full_matrices=False)
+        self.register_buffer("u", u.to(phi.dtype))
+        self.s = nn.Parameter(s.to(phi.dtype), requires_grad=trainable)
+        self.register_buffer("vh", vh.to(phi.dtype))
+
+    @property
+    def phi(self):
+        """The eigenvector block ``u diag(s) vh``."""
+        return (self.u * self.s) @ self.vh
+
+    @property
+    def phi_trainable(self):
+        return self.s.requires_grad
+
+    def train_phi_(self, flag):
+        self.s.requires_grad_(flag)
+
+    def phi_backward_(self, d_phi):
+        # d loss / d s_k = sum_ij d_phi[i, j] u[i, k] vh[k, j]
+        self.s.grad = torch.linalg.vecdot(self.u.t() @ d_phi, self.vh, dim=1)
+
+    def _cut_phi(self, rows, columns):
+        self.u = self.u[rows].contiguous()
+        self.vh = self.vh[:, columns].contiguous()
+
+
+class QRSpectralLinear(SpectralLinear):
+    """:class:`SpectralLinear` whose eigenvector block is ``phi = r q`` with
+    ``q`` fixed (orthonormal rows): ``n_out * min(n_in, n_out)`` trainable
+    numbers in ``phi`` instead of ``n_in * n_out`` (fewer where a layer
+    narrows, as from many input features to a few hidden nodes).
+
+    The QR layer of Chicchi et al. (Phys. Rev. E 104, 054312, 2021), as in
+    the authors' code: ``phi^T = q^T r^T`` is the reduced QR decomposition of
+    the initial (Glorot) ``phi^T``, ``q`` stays fixed and all of ``r`` trains
+    (it starts lower-triangular and is not kept so). At initialization the
+    layer computes the same function as :class:`SpectralLinear`.
+
+    Parameters and attributes are :class:`SpectralLinear`'s, with ``r`` (the
+    trainable factor) and the buffer ``q`` in place of the parameter ``phi``,
+    which is built from them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = QRSpectralLinear(50, 4, generator=torch.Generator().manual_seed(0))
+    >>> layer.phi.shape, layer.r.shape
+    (torch.Size([4, 50]), torch.Size([4, 4]))
+    """
+
+    def _init_phi(self, phi, trainable):
+        q, r = torch.linalg.qr(phi.t().double())
+        self.r = nn.Parameter(r.t().to(phi.dtype).contiguous(), requires_grad=trainable)
+        self.register_buffer("q", q.t().to(phi.dtype).contiguous())
+
+    @property
+    def phi(self):
+        """The eigenvector block ``r q``."""
+        return self.r @ self.q
+
+    @property
+    def phi_trainable(self):
+        return self.r.requires_grad
+
+    def train_phi_(self, flag):
+        self.r.requires_grad_(flag)
+
+    def phi_backward_(self, d_phi):
+        self.r.grad = d_phi @ self.q.t()
+
+    def _cut_phi(self, rows, columns):
+        set_parameter(self, "r", self.r[rows])
+        self.q = self.q[:, columns].contiguous()
+
+
+#: The layer of every structure of ``phi`` (:class:`SpectralMLP`'s ``phi``).
+PHI_LAYERS = {
+    "dense": SpectralLinear,
+    "svd": SVDSpectralLinear,
+    "qr": QRSpectralLinear,
+}
 
 
 class SpectralMLP(LayerStack, nn.Module):
@@ -201,6 +348,11 @@ class SpectralMLP(LayerStack, nn.Module):
         See :class:`SpectralLinear`.
     generator : torch.Generator, optional
         Source of randomness for the initialization.
+    phi : {"dense", "svd", "qr"}, default="dense"
+        Structure of every layer's eigenvector block: a full trainable
+        matrix (:class:`SpectralLinear`), ``u diag(s) vh`` with ``s`` trained
+        (:class:`SVDSpectralLinear`) or ``r q`` with ``r`` trained
+        (:class:`QRSpectralLinear`).
 
     Examples
     --------
@@ -218,14 +370,18 @@ class SpectralMLP(LayerStack, nn.Module):
         train_phi=True,
         train_lambda_in=False,
         generator=None,
+        phi="dense",
     ):
         super().__init__()
+        if phi not in PHI_LAYERS:
+            raise ValueError(f"phi must be one of {sorted(PHI_LAYERS)}, got {phi!r}")
+        layer = PHI_LAYERS[phi]
         # MLPClassifier's Glorot bound: sqrt(2 / (fan_in + fan_out)) for the
         # logistic activation instead of sqrt(6 / ...).
         gain = get_activation(activation).init_gain
         self.activation = activation
         self.layers = nn.ModuleList(
-            SpectralLinear(
+            layer(
                 n_in,
                 n_out,
                 train_phi=train_phi,
@@ -288,14 +444,16 @@ class SpectralMLP(LayerStack, nn.Module):
             trainable parameter is replaced by its gradient.
         """
         # Parameters are read once: nn.Module attribute lookups are not free
-        # at this scale.
-        layers = [
-            (layer.phi, layer.lambda_in, layer.lambda_out, layer.bias)
-            for layer in self.layers
-        ]
-        masks = [layer.mask for layer in self.layers]
-        last = len(layers) - 1
+        # at this scale. (A structured phi is built here from its factors.)
+        modules = list(self.layers)
+        masks = [layer.mask for layer in modules]
+        phi_trainable = [layer.phi_trainable for layer in modules]
+        last = len(modules) - 1
         with torch.no_grad():
+            layers = [
+                (layer.phi, layer.lambda_in, layer.lambda_out, layer.bias)
+                for layer in modules
+            ]
             act = ACTIVATIONS[self.activation]
             diffs, weights, inputs, h = [], [], [], x
             for k, (phi, lambda_in, lambda_out, bias) in enumerate(layers):
@@ -322,8 +480,8 @@ class SpectralMLP(LayerStack, nn.Module):
                     d_weight = torch.addmm(w, g.t(), inputs[k], beta=alpha / n)
                 else:
                     d_weight = g.t() @ inputs[k]
-                if phi.requires_grad:
-                    phi.grad = d_weight * diffs[k]
+                if phi_trainable[k]:
+                    modules[k].phi_backward_(d_weight * diffs[k])
                 if masks[k] is not None:
                     d_weight = d_weight * masks[k]
                 if lambda_in.requires_grad:
@@ -356,13 +514,5 @@ class SpectralMLP(LayerStack, nn.Module):
         return [layer.lambda_out for layer in self.layers[:-1]]
 
     def _cut_layer(self, k, kept):
-        first, second = self.layers[k], self.layers[k + 1]
-        set_parameter(first, "phi", first.phi[kept])
-        set_parameter(first, "lambda_out", first.lambda_out[kept])
-        set_parameter(first, "bias", first.bias[kept])
-        set_parameter(second, "phi", second.phi[:, kept])
-        set_parameter(second, "lambda_in", second.lambda_in[kept])
-        if first.mask is not None:
-            first.mask = first.mask[kept]
-        if second.mask is not None:
-            second.mask = second.mask[:, kept]
+        self.layers[k].keep_(rows=kept)
+        self.layers[k + 1].keep_(columns=kept)
