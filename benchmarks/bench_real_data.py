@@ -284,7 +284,14 @@ def preprocessor(X):
 
 
 # --------------------------------------------------------------- contenders
-def make_estimator(contender, task):
+def make_estimator(contender, task, params=None):
+    """The contender's estimator for ``task``, with ``params`` set on it
+    (``benchmarks/bench_defaults.py`` compares settings)."""
+    estimator = _default_estimator(contender, task)
+    return estimator.set_params(**params) if params else estimator
+
+
+def _default_estimator(contender, task):
     from sklearn.ensemble import (
         HistGradientBoostingClassifier,
         HistGradientBoostingRegressor,
@@ -402,8 +409,8 @@ def _warm_up(contender, task):
         pass
 
 
-def run_job(name, source, fold, contender, threads=1):
-    """Fit one contender on one fold; never raises."""
+def run_job(name, source, fold, contender, threads=1, params=None):
+    """Fit one contender (with ``params`` set) on one fold; never raises."""
     import torch
     from sklearn.pipeline import Pipeline
     from threadpoolctl import threadpool_limits
@@ -425,7 +432,7 @@ def run_job(name, source, fold, contender, threads=1):
             pipe = Pipeline(
                 [
                     ("prep", preprocessor(X)),
-                    ("model", make_estimator(contender, task)),
+                    ("model", make_estimator(contender, task, params)),
                 ]
             )
             _set_random_state(pipe)

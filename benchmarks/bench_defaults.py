@@ -1,0 +1,160 @@
+"""Defaults chosen by measurement: one contender of the real-data suite under
+several settings of a parameter, side by side.
+
+Every setting runs the whole suite of ``bench_real_data.py`` (the same data
+sets, preprocessing, 5-fold CV, one thread per job, ``--n-jobs`` jobs at
+once) with only that parameter changed from the defaults. Recorded per
+setting: the median, mean and worst regret (best of the three baselines'
+cached scores minus ours, in points; the baselines are deterministic and read
+from ``benchmarks/results/real_data.json``), the median over the data sets of
+the fit-time ratio to ``MLPClassifier()`` / ``MLPRegressor()`` (refitted in
+this run, so that both times come from the same machine and load), and the
+folds that ended with a ``ConvergenceWarning`` (stopped at ``max_iter``).
+
+The settings measured (``SETTINGS``):
+
+- ``GrowingMLP`` ``max_iter``: growth spends part of the epoch budget;
+- ``SpectralMLP`` ``batch_size``: larger batches cost less per epoch
+  (``bench_scale.py``); what do they cost in accuracy?
+"""
+
+import argparse
+import statistics
+import time
+import warnings
+from pathlib import Path
+
+import bench_real_data as suite_module
+import numpy as np
+from _report import markdown_table, save_results, write_section
+from joblib import Parallel, delayed
+
+RESULTS = Path(__file__).resolve().parent / "results" / "defaults.json"
+SETTINGS = {
+    "GrowingMLP": ("max_iter", [200, 350, 500, 1000]),
+    "SpectralMLP": ("batch_size", ["auto", 512, 1024]),
+}
+
+
+def run_suite(contender, params, names, n_jobs):
+    jobs = [
+        delayed(suite_module.run_job)(name, source, fold, contender, 1, params)
+        for name, (source, _) in names.items()
+        for fold in range(suite_module.N_FOLDS)
+    ]
+    return Parallel(n_jobs=n_jobs)(jobs)
+
+
+def summarize(records, mlp_records, cache, names):
+    regrets, ratios, worst = [], [], (-np.inf, None)
+    for name in names:
+        mine = [r for r in records if r["dataset"] == name]
+        if any("error" in r for r in mine):
+            return None
+        score = np.mean([r["score"] for r in mine])
+        best = max(
+            np.mean(
+                [
+                    cache[suite_module.key(name, baseline, fold)]["score"]
+                    for fold in range(suite_module.N_FOLDS)
+                ]
+            )
+            for baseline in suite_module.BASELINES
+        )
+        regret = (best - score) * 100
+        regrets.append(regret)
+        worst = max(worst, (regret, name))
+        mlp_time = statistics.median(
+            r["fit_time"] for r in mlp_records if r["dataset"] == name
+        )
+        ratios.append(statistics.median(r["fit_time"] for r in mine) / mlp_time)
+    capped = sum(
+        any(k.startswith("ConvergenceWarning") for k in r["warnings"]) for r in records
+    )
+    return dict(
+        median_regret=statistics.median(regrets),
+        mean_regret=float(np.mean(regrets)),
+        worst_regret=worst[0],
+        worst_set=worst[1],
+        time_ratio=statistics.median(ratios),
+        capped=capped,
+        folds=len(records),
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--contenders", nargs="+", default=list(SETTINGS))
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    names = suite_module.suite()
+    cache = suite_module.read_cache()["results"]
+    start = time.perf_counter()
+    mlp_records = run_suite("MLP", None, names, args.n_jobs)
+    rows, runs = [], []
+    for contender in args.contenders:
+        parameter, values = SETTINGS[contender]
+        for value in values:
+            records = run_suite(contender, {parameter: value}, names, args.n_jobs)
+            summary = summarize(records, mlp_records, cache, names)
+            runs.append(
+                dict(
+                    contender=contender,
+                    parameter=parameter,
+                    value=value,
+                    summary=summary,
+                    records=records,
+                )
+            )
+            print(contender, parameter, value, summary, flush=True)
+            if summary is None:
+                rows.append(
+                    [contender, f"{parameter}={value!r}", "crashed", "", "", "", ""]
+                )
+                continue
+            rows.append(
+                [
+                    contender,
+                    f"`{parameter}={value!r}`",
+                    f"{summary['median_regret']:+.2f}",
+                    f"{summary['mean_regret']:+.2f}",
+                    f"{summary['worst_regret']:+.1f} ({summary['worst_set']})",
+                    f"{summary['time_ratio']:.2f}×",
+                    f"{summary['capped']} / {summary['folds']}",
+                ]
+            )
+    body = (
+        f"The real-data suite ({len(names)} data sets, 5-fold CV, "
+        f"{args.n_jobs} jobs at once, one thread each) for each setting, every "
+        "other parameter at its default. Regret in points against the best "
+        "baseline (cached scores); time: median over the data sets of the "
+        "fit-time ratio to the MLP refitted in this run; capped: folds that "
+        "stopped at `max_iter` (ConvergenceWarning).\n\n"
+        + markdown_table(
+            [
+                "contender",
+                "setting",
+                "median regret",
+                "mean regret",
+                "worst regret",
+                "time / MLP",
+                "capped folds",
+            ],
+            rows,
+        )
+    )
+    print(body)
+    print(f"measured in {time.perf_counter() - start:.0f} s")
+    if args.no_write:
+        return
+    for run in runs:  # the per-fold records stay in the JSON, without tracebacks
+        for record in run["records"]:
+            record.pop("traceback", None)
+    save_results(RESULTS, "benchmarks/bench_defaults.py", runs=runs)
+    write_section("defaults", "Defaults chosen on the real-data suite", body)
+
+
+if __name__ == "__main__":
+    main()
