@@ -279,9 +279,9 @@ def test_linear_comparison_on_a_subsample_of_a_large_table(monkeypatch, early_st
     monkeypatch.setattr(growth, "LINEAR_ROWS_PER_INPUT", 1)
     fitted_on = []
 
-    def recording(spec, X, y, w, module):
+    def recording(spec, X, y, w, module, models=None):
         fitted_on.append(len(X))
-        return linear_network(spec, X, y, w, module)
+        return linear_network(spec, X, y, w, module, models)
 
     linear_network = growth.linear_network
     monkeypatch.setattr(growth, "linear_network", recording)

@@ -251,7 +251,8 @@ class Growth(Callback):
         if self.held_out is None or net.activation == "logistic":
             return False
         rows, subsampled = self._linear_rows(net)
-        linear = linear_network(self.spec, *rows, net)
+        models = []  # (the refit on every row starts from their solution)
+        linear = linear_network(self.spec, *rows, net, models)
         if linear is None:
             return False
         linear_score = self._held_out_score(linear)
@@ -260,7 +261,7 @@ class Growth(Callback):
             return False
         if self.rejoin is not None or subsampled:
             every = self.data.train if self.rejoin is None else self.rejoin
-            linear = linear_network(self.spec, *every, net) or linear
+            linear = linear_network(self.spec, *every, net, models) or linear
         trainer.replace_module(linear)
         self.stopped += (
             f"; a linear model scored {linear_score:.4f} on the held-out rows "
