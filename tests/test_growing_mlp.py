@@ -3,6 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_iris, make_blobs, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -359,3 +360,29 @@ def test_max_hidden_layers_at_the_start_depth_keeps_it():
     reg = _reg(initial_hidden_layer_sizes=(1, 1), max_hidden_layers=1).fit(X, y)
     assert len(reg.hidden_layer_sizes_) == 2
     assert not any("hidden layer" in h["status"] for h in reg.growth_history_)
+
+
+def test_linear_refit_on_every_row_starts_from_the_comparison_fit():
+    # The refit after a comparison on a subsample reuses the fitted logistic
+    # regression (warm_start): the same solution as a cold fit on every row.
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_spectral.train.linear_baseline import linear_network
+
+    X, y = make_classification(
+        400, 6, n_informative=4, n_classes=3, n_clusters_per_class=1, random_state=0
+    )
+    est = GrowingMLPClassifier(max_iter=2, random_state=0, device="cpu").fit(X, y)
+    Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+    models = []
+    linear_network(est, Xt[:150], yt[:150], None, est.module_, models)
+    (first,) = models
+    assert not first.warm_start
+    net = linear_network(est, Xt, yt, None, est.module_, models)
+    assert models[0] is first and first.warm_start
+    cold = LogisticRegression(max_iter=1000).fit(X, y)
+    np.testing.assert_allclose(first.coef_, cold.coef_, rtol=0, atol=1e-2)
+    with torch.no_grad():
+        predicted = net(Xt).argmax(1).numpy()
+    assert np.mean(predicted == cold.predict(X)) > 0.99
