@@ -386,3 +386,43 @@ def test_linear_refit_on_every_row_starts_from_the_comparison_fit():
     with torch.no_grad():
         predicted = net(Xt).argmax(1).numpy()
     assert np.mean(predicted == cold.predict(X)) > 0.99
+
+
+def test_a_rare_class_missing_from_the_linear_subsample_does_not_skip_the_comparison(
+    monkeypatch,
+):
+    # The capped subsample may miss a class of a few rows; the comparison is
+    # then made on every training row, so the decision is the uncapped one.
+    from sklearn_spectral.train import growth
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(3000, 4)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    y[np.argsort(X[:, 2])[-6:]] = 2  # a rare third class of 6 rows
+
+    def fit():
+        return GrowingMLPClassifier(max_iter=60, random_state=0, device="cpu").fit(X, y)
+
+    uncapped = fit()
+    monkeypatch.setattr(growth, "LINEAR_ROWS", 200)
+    monkeypatch.setattr(growth, "LINEAR_ROWS_PER_INPUT", 1)
+    capped = fit()
+    assert "linear model" in uncapped.growth_stop_reason_
+    assert capped.growth_stop_reason_ == uncapped.growth_stop_reason_
+    assert capped.hidden_layer_sizes_ == uncapped.hidden_layer_sizes_
+
+
+def test_no_linear_comparison_when_every_weighted_row_is_held_out():
+    # Only the rows growth holds out carry weight: no linear model can be
+    # fitted on the training rows, and the fit goes on without one.
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 3)
+    y = X @ [1.0, -2.0, 0.5]
+    reg = GrowingMLPRegressor(max_iter=20, random_state=0, device="cpu")
+    weight = np.zeros(200)
+    split = reg._split_rows(y, reg.validation_fraction, np.random.RandomState(0))
+    weight[split[1]] = 1.0
+    # (the same split as the fit's: the estimator draws it first)
+    reg.fit(X, y, sample_weight=weight)
+    assert np.isfinite(reg.predict(X)).all()
+    assert "linear model" not in reg.growth_stop_reason_

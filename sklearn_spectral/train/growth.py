@@ -251,8 +251,14 @@ class Growth(Callback):
         if self.held_out is None or net.activation == "logistic":
             return False
         rows, subsampled = self._linear_rows(net)
+        if not _has_weight(rows):
+            return False  # (every weighted row held out: nothing to fit)
         models = []  # (the refit on every row starts from their solution)
         linear = linear_network(self.spec, *rows, net, models)
+        if linear is None and subsampled:
+            # A rare class (or label) missed the subsample: every row decides.
+            rows, subsampled = self.data.train, False
+            linear = linear_network(self.spec, *rows, net, models)
         if linear is None:
             return False
         linear_score = self._held_out_score(linear)
