@@ -33,11 +33,12 @@ _PARAMETERS = (
         biases. ``"eigenvalues"``: ``phi`` stays at its random initialization
         and only the eigenvalues and biases learn (Giambagli et al. 2021), far
         fewer trainable numbers.
-    train_input_eigenvalues : bool, default=False
+    train_input_eigenvalues : bool or "auto", default="auto"
         Whether the input-side eigenvalues ``lambda_in`` of every layer are
         trainable. When ``False`` they stay at 0, so
         ``W[i, :] = -lambda_out[i] * phi[i, :]`` and a node's eigenvalue scales
-        all its incoming weights.
+        all its incoming weights. ``"auto"``: ``True`` with ``phi="svd"``
+        (see ``phi``), ``False`` otherwise.
     density : float in (0, 1], default=1.0
         Share of every layer's weights kept: below 1 the network trains
         sparse (Chicchi et al., Phys. Rev. E 2021). Each layer's mask holds
@@ -64,10 +65,11 @@ _PARAMETERS = (
         a number of parameters linear in its widths. ``"qr"``: ``phi = r q``
         with ``q`` fixed (orthonormal rows) and ``r``, of shape
         ``(n_out, min(n_in, n_out))``, trained: fewer parameters where a
-        layer narrows. Every structure starts from the same ``phi``. With
-        ``"svd"``, set ``train_input_eigenvalues=True`` (the authors train
-        both eigenvalue vectors): otherwise a layer into few nodes, such as
-        the output layer, keeps the direction of its weights fixed.
+        layer narrows. Every structure starts from the same ``phi``.
+        ``"svd"`` trains the input eigenvalues too by default (as the
+        authors do; ``train_input_eigenvalues="auto"``): without them a
+        layer into few nodes, such as the output layer, keeps the direction
+        of its weights fixed.
         ``benchmarks/bench_structured_phi.py`` records accuracy against
         trainable parameters for every structure.
     eigenvalue_l1 : float, default=0.0
@@ -166,7 +168,7 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
     _parameter_constraints = {
         **BaseTorchEstimator._parameter_constraints,
         "train": [StrOptions({"full", "eigenvalues"})],
-        "train_input_eigenvalues": ["boolean"],
+        "train_input_eigenvalues": ["boolean", StrOptions({"auto"})],
         "eigenvalue_l1": [Interval(Real, 0, None, closed="left")],
         "density": [Interval(Real, 0, 1, closed="right")],
         "mask": [StrOptions({"dynamic", "static"})],
@@ -179,7 +181,7 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
         activation="relu",
         *,
         train="full",
-        train_input_eigenvalues=False,
+        train_input_eigenvalues="auto",
         density=1.0,
         mask="dynamic",
         phi="dense",
@@ -227,13 +229,18 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
             [n_features, *self._hidden_sizes(), n_outputs],
             activation=self.activation,
             train_phi=self.train == "full",
-            train_lambda_in=self.train_input_eigenvalues,
+            train_lambda_in=self._train_input_eigenvalues(),
             generator=generator,
             phi=self.phi,
         )
         set_masks_(module, self.density)
         self._mask_density = self.density
         return module
+
+    def _train_input_eigenvalues(self):
+        if self.train_input_eigenvalues == "auto":
+            return self.phi == "svd"
+        return bool(self.train_input_eigenvalues)
 
     def _callbacks(self, data, generator, incremental=False):
         if self.density == 1:
@@ -261,7 +268,7 @@ class _SpectralMLPMixin(EigenvalueL1Mixin):
                     "layers. Fit a new estimator (warm_start=False)."
                 )
             layer.train_phi_(self.train == "full")
-            layer.lambda_in.requires_grad_(self.train_input_eigenvalues)
+            layer.lambda_in.requires_grad_(self._train_input_eigenvalues())
         if self.density != getattr(self, "_mask_density", 1.0):  # changed
             set_masks_(module, self.density)
             self._mask_density = self.density

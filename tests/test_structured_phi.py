@@ -178,3 +178,26 @@ def test_unknown_phi_structure_is_refused():
         SpectralMLPClassifier(phi="cholesky").fit([[0.0], [1.0]], [0, 1])
     with pytest.raises(ValueError, match="phi must be one of"):
         SpectralMLP([2, 3, 1], phi="cholesky")
+
+
+@pytest.mark.parametrize(
+    "phi, setting, trained",
+    [
+        ("svd", "auto", True),
+        ("dense", "auto", False),
+        ("qr", "auto", False),
+        ("svd", False, False),
+        ("dense", True, True),
+    ],
+)
+def test_input_eigenvalues_train_by_default_with_svd_phi(phi, setting, trained):
+    # With phi="svd" a layer into one node has a fixed weight direction
+    # unless its input eigenvalues train: "auto" trains them there.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3))
+    reg = SpectralMLPRegressor(
+        (8,), phi=phi, train_input_eigenvalues=setting, max_iter=3, random_state=0
+    ).fit(X, X[:, 0])
+    for layer in reg.module_.layers:
+        assert layer.lambda_in.requires_grad is trained
+    assert bool(np.any(reg.eigenvalues_[1][:8] != 0)) is trained  # layer 2 lambda_in
