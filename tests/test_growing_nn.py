@@ -553,3 +553,36 @@ def test_add_hidden_layer_needs_an_exact_identity(activation):
     net = GrowingMLP([3, 2, 1], activation=activation)
     with pytest.raises(ValueError, match="no exact identity"):
         net.add_hidden_layer()
+
+
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu", "elu"])
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+@pytest.mark.parametrize("sizes", [[5, 7, 3], [5, 7, 6, 2], [4, 1]])
+def test_hand_written_backward_equals_autograd(activation, alpha, sizes):
+    from functools import partial
+
+    from sklearn_spectral.train.trainer import loss_and_gradient_by_autograd
+
+    net = _net(sizes, activation, seed=1)
+    x, target = _randn(9, sizes[0], seed=2), _randn(9, sizes[-1], seed=3)
+    weight = _randn(9, seed=4).abs()
+
+    def loss_fn(out):
+        return (weight[:, None] * (out - target) ** 2).mean()
+
+    net.zero_grad(set_to_none=True)
+    out, l2 = net.forward_with_l2(x)
+    expected_loss = loss_fn(out) + 0.5 * alpha * l2 / x.shape[0]
+    expected_loss.backward()
+    expected = {name: p.grad.clone() for name, p in net.named_parameters()}
+    net.layers[0].bias.requires_grad_(False)  # a frozen parameter gets none
+    net.zero_grad(set_to_none=True)
+    loss = net.loss_and_backward(
+        x, partial(loss_and_gradient_by_autograd, loss_fn), alpha
+    )
+    torch.testing.assert_close(loss, expected_loss.detach(), rtol=1e-12, atol=1e-12)
+    for name, p in net.named_parameters():
+        if name == "layers.0.bias":
+            assert p.grad is None
+        else:
+            torch.testing.assert_close(p.grad, expected[name], rtol=1e-10, atol=1e-12)
