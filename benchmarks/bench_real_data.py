@@ -436,6 +436,8 @@ def run_job(name, source, fold, contender, threads=1, params=None):
                 ]
             )
             _set_random_state(pipe)
+            if params and "random_state" in params:  # a seed under study
+                pipe.set_params(model__random_state=params["random_state"])
             X_tr, X_te = X.iloc[train], X.iloc[test]
             start = time.perf_counter()
             pipe.fit(X_tr, y[train])
