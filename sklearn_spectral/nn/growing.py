@@ -182,64 +182,22 @@ class GrowingMLP(LayerStack, nn.Module):
         return self(x), l2
 
     def loss_and_backward(self, x, loss_and_gradient, alpha=0.0):
-        """Loss of a batch, and the gradients of the trainable parameters.
-
-        The forward pass runs without recording a graph; ``loss_and_gradient``
-        gives the loss and its gradient with respect to the output, and the
-        gradients go back through the layers by hand: ``dW = g^T h + (alpha /
-        n) W`` and ``db = sum(g)`` for the pre-activation gradient ``g`` and
-        the layer input ``h`` of the ``n`` rows. The contract of
-        :meth:`SpectralMLP.loss_and_backward
+        """Loss of a batch, and the gradients of the trainable parameters,
+        by a hand-written backward pass (``dW = g^T h + (alpha / n) W``,
+        ``db = sum(g)``): the contract of :meth:`SpectralMLP.loss_and_backward
         <sklearn_spectral.nn.SpectralMLP.loss_and_backward>`, which
-        :class:`~sklearn_spectral.train.Trainer` uses when a module has it:
-        on small batches autograd's bookkeeping costs more than the
-        arithmetic.
+        :class:`~sklearn_spectral.train.Trainer` uses when a module has it
+        (on small batches autograd's bookkeeping costs more than the
+        arithmetic)."""
+        weights = [layer.weight for layer in self.layers]
 
-        Parameters
-        ----------
-        x : torch.Tensor of shape (n_rows, n_features)
-            The batch.
-        loss_and_gradient : callable
-            ``loss_and_gradient(output)`` returning the mean loss of the batch
-            and its gradient with respect to ``output``.
-        alpha : float, default=0.0
-            L2 strength: the loss includes ``0.5 * alpha * sum ||W||^2 / n``.
+        def weight_backward(k, d_weight):
+            if weights[k].requires_grad:
+                weights[k].grad = d_weight
 
-        Returns
-        -------
-        loss : torch.Tensor
-            The batch loss (a detached scalar). The ``grad`` of every
-            trainable parameter is replaced by its gradient.
-        """
-        layers = [(layer.weight, layer.bias) for layer in self.layers]
-        act = ACTIVATIONS[self.activation]
-        last = len(layers) - 1
-        n = x.shape[0]
-        with torch.no_grad():
-            inputs, h = [], x
-            for k, (weight, bias) in enumerate(layers):
-                inputs.append(h)
-                h = torch.addmm(bias, h, weight.t())
-                if k < last:
-                    h = act(h)
-            loss, g = loss_and_gradient(h)
-            loss = loss.detach()
-            if alpha:
-                l2 = sum(torch.dot(v, v) for v in (w.reshape(-1) for w, _ in layers))
-                loss = torch.add(loss, l2, alpha=0.5 * alpha / n)
-            for k in range(last, -1, -1):
-                weight, bias = layers[k]
-                if weight.requires_grad:
-                    weight.grad = (
-                        torch.addmm(weight, g.t(), inputs[k], beta=alpha / n)
-                        if alpha
-                        else g.t() @ inputs[k]
-                    )
-                if bias.requires_grad:
-                    bias.grad = g.sum(0)
-                if k > 0:
-                    g = act.backward(inputs[k], g @ weight)
-        return loss
+        return self._stack_loss_and_backward(
+            x, weights, loss_and_gradient, alpha, weight_backward
+        )
 
     @staticmethod
     def _layer_weight(layer):

@@ -108,6 +108,47 @@ class LayerStack(HiddenNodes):
         columns of ``layers[k + 1]``."""
         raise NotImplementedError
 
+    @torch.no_grad()
+    def _stack_loss_and_backward(
+        self, x, weights, loss_and_gradient, alpha, weight_backward
+    ):
+        """The hand-written training step of the stack, for the subclasses'
+        ``loss_and_backward``: the forward pass through the materialized
+        ``weights`` (torch layout) and the layers' biases without a graph,
+        the loss and its gradient ``g`` with respect to the output from
+        ``loss_and_gradient``, then back through the layers. For layer ``k``
+        with input ``h`` of ``n`` rows, ``weight_backward(k, dW)`` receives
+        ``dW = g^T h + (alpha / n) W`` and sets the gradients of what ``W``
+        is built from; ``db = sum(g)``. Returns the detached loss, with
+        ``0.5 * alpha * sum ||W||^2 / n``."""
+        biases = [layer.bias for layer in self.layers]
+        act = ACTIVATIONS[self.activation]
+        last = len(weights) - 1
+        n = x.shape[0]
+        inputs, h = [], x
+        for k, (w, bias) in enumerate(zip(weights, biases, strict=True)):
+            inputs.append(h)
+            h = torch.addmm(bias, h, w.t())
+            if k < last:
+                h = act(h)
+        loss, g = loss_and_gradient(h)
+        loss = loss.detach()
+        if alpha:
+            l2 = sum(torch.dot(v, v) for v in (w.reshape(-1) for w in weights))
+            loss = torch.add(loss, l2, alpha=0.5 * alpha / n)
+        for k in range(last, -1, -1):
+            w = weights[k]
+            if alpha:  # g^T h + (alpha / n) W in one call
+                d_weight = torch.addmm(w, g.t(), inputs[k], beta=alpha / n)
+            else:
+                d_weight = g.t() @ inputs[k]
+            weight_backward(k, d_weight)
+            if biases[k].requires_grad:
+                biases[k].grad = g.sum(0)
+            if k > 0:
+                g = act.backward(inputs[k], g @ w)
+        return loss
+
     @property
     def hidden_sizes(self):
         """Widths of the hidden layers."""

@@ -448,51 +448,30 @@ class SpectralMLP(LayerStack, nn.Module):
         modules = list(self.layers)
         masks = [layer.mask for layer in modules]
         phi_trainable = [layer.phi_trainable for layer in modules]
-        last = len(modules) - 1
+        lambdas = [(layer.lambda_in, layer.lambda_out) for layer in modules]
         with torch.no_grad():
-            layers = [
-                (layer.phi, layer.lambda_in, layer.lambda_out, layer.bias)
-                for layer in modules
-            ]
-            act = ACTIVATIONS[self.activation]
-            diffs, weights, inputs, h = [], [], [], x
-            for k, (phi, lambda_in, lambda_out, bias) in enumerate(layers):
+            phis = [layer.phi for layer in modules]
+            diffs = []
+            for (lambda_in, lambda_out), mask in zip(lambdas, masks, strict=True):
                 diff = lambda_in.unsqueeze(0) - lambda_out.unsqueeze(1)
-                if masks[k] is not None:  # masked W = phi * (diff * mask)
-                    diff = diff * masks[k]
-                w = phi * diff  # spectral_weight, keeping the difference
-                diffs.append(diff)
-                weights.append(w)
-                inputs.append(h)
-                h = torch.addmm(bias, h, w.t())
-                if k < last:
-                    h = act(h)
-            n = x.shape[0]
-            loss, g = loss_and_gradient(h)
-            loss = loss.detach()
-            if alpha:
-                l2 = sum(torch.dot(v, v) for v in (w.reshape(-1) for w in weights))
-                loss = torch.add(loss, l2, alpha=0.5 * alpha / n)
-            for k in range(last, -1, -1):
-                phi, lambda_in, lambda_out, bias = layers[k]
-                w = weights[k]
-                if alpha:  # g^T h + (alpha / n) W in one call
-                    d_weight = torch.addmm(w, g.t(), inputs[k], beta=alpha / n)
-                else:
-                    d_weight = g.t() @ inputs[k]
-                if phi_trainable[k]:
-                    modules[k].phi_backward_(d_weight * diffs[k])
-                if masks[k] is not None:
-                    d_weight = d_weight * masks[k]
-                if lambda_in.requires_grad:
-                    lambda_in.grad = torch.linalg.vecdot(d_weight, phi, dim=0)
-                if lambda_out.requires_grad:
-                    lambda_out.grad = torch.linalg.vecdot(d_weight, phi, dim=1).neg_()
-                if bias.requires_grad:
-                    bias.grad = g.sum(0)
-                if k > 0:
-                    g = ACTIVATIONS[self.activation].backward(inputs[k], g @ w)
-        return loss
+                # masked W = phi * (diff * mask)
+                diffs.append(diff if mask is None else diff * mask)
+            weights = [phi * diff for phi, diff in zip(phis, diffs, strict=True)]
+
+        def weight_backward(k, d_weight):
+            if phi_trainable[k]:
+                modules[k].phi_backward_(d_weight * diffs[k])
+            if masks[k] is not None:
+                d_weight = d_weight * masks[k]
+            lambda_in, lambda_out = lambdas[k]
+            if lambda_in.requires_grad:
+                lambda_in.grad = torch.linalg.vecdot(d_weight, phis[k], dim=0)
+            if lambda_out.requires_grad:
+                lambda_out.grad = torch.linalg.vecdot(d_weight, phis[k], dim=1).neg_()
+
+        return self._stack_loss_and_backward(
+            x, weights, loss_and_gradient, alpha, weight_backward
+        )
 
     def _propagate(self, x, weights):
         act = ACTIVATIONS[self.activation]
