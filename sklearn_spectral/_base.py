@@ -100,17 +100,18 @@ class _FitData:
         """The number of training rows."""
         return len(self.full[0]) if self.rows is None else len(self.rows)
 
-    @functools.cached_property
-    def train_weight(self):
-        """The training rows' sample weights (``None``: unweighted)."""
-        w = self.full[2]
-        return w if w is None or self.rows is None else w.index_select(0, self.rows)
-
-    def train_rows(self, idx):
-        """The training rows at positions ``idx`` among them, gathered (no
-        copy of the other training rows is made)."""
+    def sample_train(self, n, generator):
+        """At most ``n`` training rows drawn at random (``generator``),
+        leaving out rows of weight 0, gathered (no copy of the other
+        training rows is made)."""
+        idx = torch.randperm(self.n_train, generator=generator)
         idx = idx.to(self.full[0].device)
-        return self._gather(idx if self.rows is None else self.rows[idx])
+        if self.rows is not None:
+            idx = self.rows[idx]
+        w = self.full[2]
+        if w is not None:  # rows of weight 0 say nothing
+            idx = idx[w[idx] > 0]
+        return self._gather(idx[:n])
 
 
 class BaseTorchEstimator(BaseEstimator):

@@ -288,11 +288,7 @@ class Growth(Callback):
         if n_rows <= cap:
             return self.data.train, False
         generator = torch.Generator().manual_seed(self.generator.initial_seed())
-        idx = torch.randperm(n_rows, generator=generator)
-        weight = self.data.train_weight
-        if weight is not None:  # rows of weight 0 say nothing
-            idx = idx[weight[idx.to(weight.device)].cpu() > 0]
-        return self.data.train_rows(idx[:cap]), True
+        return self.data.sample_train(cap, generator), True
 
     def _held_out_score(self, module):
         return float(self._on_held_out(module, self.spec._score_tensor))
@@ -478,11 +474,7 @@ class Growth(Callback):
             # The same rows at every step: hidden layer 0's S2 (the input
             # covariance) is then computed once.
             # Rows of weight 0 (or below float32's range) say nothing.
-            idx = torch.randperm(self.data.n_train, generator=self.generator)
-            weight = self.data.train_weight
-            if weight is not None:
-                idx = idx[weight[idx.to(weight.device)].cpu() > 0]
-            self.rows = self.data.train_rows(idx[: est.growth_samples])
+            self.rows = self.data.sample_train(est.growth_samples, self.generator)
         X, y, w = self.rows
         if X.shape[0] == 0:
             return self._stop(
