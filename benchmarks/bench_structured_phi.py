@@ -31,7 +31,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _report import markdown_table, save_results, spread, timed, write_section
+from _report import (
+    markdown_table,
+    mlp_parameters,
+    save_results,
+    spread,
+    timed,
+    write_section,
+)
 from bench_sparse import load
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -95,13 +102,7 @@ def run(name, X, y, seed):
     width = max(1, (budget - n_out) // (n_in + 1 + n_out))
     mlp = MLPClassifier((width,), random_state=seed)
     seconds = timed(mlp.fit, X_tr, y_tr)[1]
-    pairs = zip(mlp.coefs_, mlp.intercepts_, strict=True)
-    record(
-        f"{BUDGET_MLP}",
-        mlp,
-        seconds,
-        sum(c.size + b.size for c, b in pairs),
-    )
+    record(BUDGET_MLP, mlp, seconds, mlp_parameters(mlp))
     records[-1]["hidden"] = width
     return records
 
