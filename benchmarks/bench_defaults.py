@@ -24,6 +24,7 @@ The settings measured (``SETTINGS``):
 """
 
 import argparse
+import datetime
 import statistics
 import time
 import warnings
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import bench_real_data as suite_module
 import numpy as np
-from _report import markdown_table, save_results, write_section
+from _report import markdown_table, save_results, tree_version, write_section
 from joblib import Parallel, delayed
 
 RESULTS = Path(__file__).resolve().parent / "results" / "defaults.json"
@@ -50,38 +51,30 @@ SETTINGS = [  # (contender, the parameters of every setting)
 ]
 
 
-def run_suite(contender, params, names, n_jobs):
+def run_suite(contender, params, names, n_jobs, stamp):
     jobs = [
         delayed(suite_module.run_job)(name, source, fold, contender, 1, params)
         for name, (source, _) in names.items()
         for fold in range(suite_module.N_FOLDS)
     ]
-    return Parallel(n_jobs=n_jobs)(jobs)
+    return [{**record, **stamp} for record in Parallel(n_jobs=n_jobs)(jobs)]
 
 
-def summarize(records, mlp_records, cache, names):
-    regrets, ratios, worst = [], [], (-np.inf, None)
-    for name in names:
-        mine = [r for r in records if r["dataset"] == name]
-        if any("error" in r for r in mine):
-            return None
-        score = np.mean([r["score"] for r in mine])
-        best = max(
-            np.mean(
-                [
-                    cache[suite_module.key(name, baseline, fold)]["score"]
-                    for fold in range(suite_module.N_FOLDS)
-                ]
-            )
-            for baseline in suite_module.BASELINES
-        )
-        regret = (best - score) * 100
-        regrets.append(regret)
-        worst = max(worst, (regret, name))
-        mlp_time = statistics.median(
-            r["fit_time"] for r in mlp_records if r["dataset"] == name
-        )
-        ratios.append(statistics.median(r["fit_time"] for r in mine) / mlp_time)
+def summarize(contender, records, mlp_records, cache, names):
+    """Median, mean and worst regret and the median time ratio of one
+    setting, through the suite's own ``aggregate`` (the cached baselines,
+    the refitted MLP and the setting's records); ``None`` if a fold
+    crashed."""
+    results = dict(cache)
+    for record in [*mlp_records, *records]:
+        key = suite_module.key(record["dataset"], record["contender"], record["fold"])
+        results[key] = record
+    table = suite_module.aggregate(results, names, None)
+    cells = [table[name, contender] for name in names]
+    if any("regret" not in cell for cell in cells):
+        return None
+    regrets = [cell["regret"] for cell in cells]
+    worst = max(zip(regrets, list(names), strict=True))
     capped = sum(
         any(k.startswith("ConvergenceWarning") for k in r["warnings"]) for r in records
     )
@@ -90,7 +83,7 @@ def summarize(records, mlp_records, cache, names):
         mean_regret=float(np.mean(regrets)),
         worst_regret=worst[0],
         worst_set=worst[1],
-        time_ratio=statistics.median(ratios),
+        time_ratio=statistics.median(cell["ratio"] for cell in cells),
         capped=capped,
         folds=len(records),
     )
@@ -108,14 +101,18 @@ def main():
     names = suite_module.suite()
     cache = suite_module.read_cache()["results"]
     start = time.perf_counter()
-    mlp_records = run_suite("MLP", None, names, args.n_jobs)
+    stamp = {  # (when and at which tree, as the suite records it)
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "version": tree_version("benchmarks/bench_defaults.py"),
+    }
+    mlp_records = run_suite("MLP", None, names, args.n_jobs, stamp)
     rows, runs = [], []
     for contender, params in SETTINGS:
         if contender not in args.contenders:
             continue
         label = ", ".join(f"{k}={v!r}" for k, v in params.items())
-        records = run_suite(contender, params, names, args.n_jobs)
-        summary = summarize(records, mlp_records, cache, names)
+        records = run_suite(contender, params, names, args.n_jobs, stamp)
+        summary = summarize(contender, records, mlp_records, cache, names)
         runs.append(
             dict(contender=contender, params=params, summary=summary, records=records)
         )
