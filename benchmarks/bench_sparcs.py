@@ -34,6 +34,7 @@ beta.
 """
 
 import argparse
+import json
 import warnings
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from _report import (
     nondecreasing_within_error,
     save_results,
     timed,
+    tree_version,
     write_section,
 )
 from sklearn.exceptions import ConvergenceWarning
@@ -92,6 +94,15 @@ def main():
     warnings.simplefilter("ignore", ConvergenceWarning)
     alphas = [float(a) for a in args.alphas.split(",")]
     betas = [float(b) for b in args.betas.split(",")]
+    # Settings not rerun keep the records of the last run.
+    earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
+    kept = [r for r in earlier["runs"] if r["setting"] not in args.settings]
+    for record in kept:
+        record.setdefault("version", earlier["version"])
+    version = tree_version("benchmarks/bench_sparcs.py")
+    settings = [
+        s for s in SETTINGS if s in args.settings or s in {r["setting"] for r in kept}
+    ]
     records = []
     for setting in args.settings:
         for beta in betas:
@@ -114,11 +125,15 @@ def main():
                             seconds=seconds,
                             epochs=model.n_iter_,
                             used_hidden=model.topology_["used_nodes"][1:-1],
+                            version=version,
                         )
                     )
                     print(records[-1], flush=True)
+    new_records = records
+    records = kept + new_records
     rows, verdicts = [], []
-    for setting in args.settings:
+    for setting in settings:
+        n_seeds = len({r["seed"] for r in records if r["setting"] == setting})
         for beta in betas:
             means, errors = [], []
             for alpha in alphas:
@@ -151,15 +166,26 @@ def main():
             verdicts.append(
                 f"- {setting}, beta = {beta:g}: ||Gamma|| "
                 f"{', '.join(f'{m:.3f}' for m in means)}; non-decreasing"
-                f"{' within one standard error' if args.seeds > 1 else ''}: "
+                f"{' within one standard error' if n_seeds > 1 else ''}: "
                 f"{'yes' if nondecreasing else 'NO'}; alpha = 0 at {ratio:.1%} "
                 f"of alpha = 1 ({'≤' if ratio <= 0.1 else '>'} 10 %)."
             )
+    seeds = ", ".join(
+        f"{setting} {len({r['seed'] for r in records if r['setting'] == setting})}"
+        for setting in settings
+    )
+    kept_at = ", ".join(sorted({r["version"] for r in kept}))
+    rerun = (
+        f" Rerun this time: {', '.join(args.settings)}; the other settings' "
+        f"records are from the run at {kept_at}."
+        if kept
+        else ""
+    )
     body = (
-        f"{args.seeds} seed(s) per task (data and initialization), alpha in "
+        f"Seeds per task (data and initialization): {seeds}; alpha in "
         f"{{{args.alphas}}} of the authors' 21 levels, 10,000 training rows, "
         "test R² on 2,000 fresh rows; fit time in seconds (median), epochs run "
-        "(median), used hidden nodes (first seed).\n\n"
+        f"(median), used hidden nodes (first seed).{rerun}\n\n"
         + markdown_table(
             [
                 "setting",

@@ -11,7 +11,7 @@ exactly zero. The default ridge (``alpha=0.1``) lets a few switch on even for
 the linear task, a small fraction of the richness of the nonlinear end.
 
 We look at the search alone (``node_l1=0``), as the poster does (the
-compaction phase that follows it by default then removes the nodes it does not
+compaction phase that follows it by default then removes nodes it does not
 need).
 
 We fit a family of regression tasks from purely linear (``alpha = 0``) to
