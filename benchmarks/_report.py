@@ -103,6 +103,12 @@ def save_results(path, script, **data):
     path.write_text(json.dumps(record, indent=1) + "\n")
 
 
+def read_results(path):
+    """What :func:`save_results` wrote to ``path``, or None if nothing was
+    (a rerun of some settings keeps the others' records)."""
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def _git(*args):
     return subprocess.run(
         ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False

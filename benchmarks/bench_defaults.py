@@ -31,7 +31,6 @@ each row was measured.
 
 import argparse
 import datetime
-import json
 import statistics
 import time
 import warnings
@@ -39,7 +38,13 @@ from pathlib import Path
 
 import bench_real_data as suite_module
 import numpy as np
-from _report import markdown_table, save_results, tree_version, write_section
+from _report import (
+    markdown_table,
+    read_results,
+    save_results,
+    tree_version,
+    write_section,
+)
 from joblib import Parallel, delayed
 
 RESULTS = Path(__file__).resolve().parent / "results" / "defaults.json"
@@ -103,9 +108,9 @@ def summarize(contender, records, mlp_records, cache, names):
 def earlier_runs():
     """The runs of the last recorded measurement, by ``(contender,
     repr(params))`` (empty without one)."""
-    if not RESULTS.exists():
+    data = read_results(RESULTS)
+    if data is None:
         return {}
-    data = json.loads(RESULTS.read_text())
     for run in data["runs"]:  # (records before dates were kept: the tree)
         dated = run["records"][0].get("date") if run["records"] else None
         run.setdefault("measured", dated or f"at {data['version']}")

@@ -94,7 +94,13 @@ from collections import Counter
 from pathlib import Path
 
 import sklearn
-from _report import environment, markdown_table, tree_version, write_section
+from _report import (
+    environment,
+    markdown_table,
+    read_results,
+    tree_version,
+    write_section,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "sklearn_mlp_tests.json"
@@ -634,9 +640,10 @@ def report(results):
 
 def merge_previous(results):
     """Keep the families and variants of the previous file not run this time."""
-    if not RESULTS.exists():
+    earlier = read_results(RESULTS)
+    if earlier is None:
         return
-    previous = json.loads(RESULTS.read_text()).get("families", {})
+    previous = earlier.get("families", {})
     for family, fam in previous.items():
         current = results["families"].setdefault(family, fam)
         for variant, rec in fam.get("variants", {}).items():

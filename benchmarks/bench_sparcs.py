@@ -34,7 +34,6 @@ beta.
 """
 
 import argparse
-import json
 import warnings
 from pathlib import Path
 
@@ -42,6 +41,7 @@ import numpy as np
 from _report import (
     markdown_table,
     nondecreasing_within_error,
+    read_results,
     save_results,
     timed,
     tree_version,
@@ -94,16 +94,17 @@ def main():
     warnings.simplefilter("ignore", ConvergenceWarning)
     alphas = [float(a) for a in args.alphas.split(",")]
     betas = [float(b) for b in args.betas.split(",")]
-    # Settings not rerun keep the records of the last run.
-    earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
-    kept = [r for r in earlier["runs"] if r["setting"] not in args.settings]
-    for record in kept:
-        record.setdefault("version", earlier["version"])
-    version = tree_version("benchmarks/bench_sparcs.py")
-    settings = [
-        s for s in SETTINGS if s in args.settings or s in {r["setting"] for r in kept}
+    # Settings not rerun keep the records of the last run, on this run's grid.
+    earlier = read_results(RESULTS) or {"runs": []}
+    kept = [
+        {"version": earlier.get("version"), **r}
+        for r in earlier["runs"]
+        if r["setting"] not in args.settings
+        and r["alpha"] in alphas
+        and r["beta"] in betas
     ]
-    records = []
+    version = tree_version("benchmarks/bench_sparcs.py")
+    records = list(kept)
     for setting in args.settings:
         for beta in betas:
             for alpha in alphas:
@@ -129,11 +130,16 @@ def main():
                         )
                     )
                     print(records[-1], flush=True)
-    new_records = records
-    records = kept + new_records
+    # (a kept setting shows only if its records cover the whole grid)
+    n_seeds = {
+        setting: len({r["seed"] for r in records if r["setting"] == setting})
+        for setting in SETTINGS
+        if setting in args.settings
+        or {(r["beta"], r["alpha"]) for r in kept if r["setting"] == setting}
+        == {(b, a) for b in betas for a in alphas}
+    }
     rows, verdicts = [], []
-    for setting in settings:
-        n_seeds = len({r["seed"] for r in records if r["setting"] == setting})
+    for setting in n_seeds:
         for beta in betas:
             means, errors = [], []
             for alpha in alphas:
@@ -166,14 +172,11 @@ def main():
             verdicts.append(
                 f"- {setting}, beta = {beta:g}: ||Gamma|| "
                 f"{', '.join(f'{m:.3f}' for m in means)}; non-decreasing"
-                f"{' within one standard error' if n_seeds > 1 else ''}: "
+                f"{' within one standard error' if n_seeds[setting] > 1 else ''}: "
                 f"{'yes' if nondecreasing else 'NO'}; alpha = 0 at {ratio:.1%} "
                 f"of alpha = 1 ({'≤' if ratio <= 0.1 else '>'} 10 %)."
             )
-    seeds = ", ".join(
-        f"{setting} {len({r['seed'] for r in records if r['setting'] == setting})}"
-        for setting in settings
-    )
+    seeds = ", ".join(f"{setting} {n}" for setting, n in n_seeds.items())
     kept_at = ", ".join(sorted({r["version"] for r in kept}))
     rerun = (
         f" Rerun this time: {', '.join(args.settings)}; the other settings' "
