@@ -159,6 +159,10 @@ class SpectralLinear(nn.Module):
         )
         self.register_buffer("mask", None)
 
+    #: The parameter that trains in place of ``phi`` (``phi`` itself, or the
+    #: factor a structured block is built from).
+    _phi_parameter = "phi"
+
     def _init_phi(self, phi, trainable):
         """Set up the eigenvector block from its initial value ``phi``."""
         self.phi = nn.Parameter(phi, requires_grad=trainable)
@@ -174,11 +178,11 @@ class SpectralLinear(nn.Module):
     @property
     def phi_trainable(self):
         """Whether the eigenvector block learns."""
-        return self.phi.requires_grad
+        return getattr(self, self._phi_parameter).requires_grad
 
     def train_phi_(self, flag):
         """Make the eigenvector block trainable (``True``) or frozen."""
-        self.phi.requires_grad_(flag)
+        getattr(self, self._phi_parameter).requires_grad_(flag)
 
     def phi_backward_(self, d_phi):
         """Set the gradients of the trainable numbers behind ``phi`` from the
@@ -246,6 +250,8 @@ class SVDSpectralLinear(SpectralLinear):
     True
     """
 
+    _phi_parameter = "s"
+
     def _init_phi(self, phi, trainable):
         # (factorized in float64, stored in phi's dtype)
         u, s, vh = torch.linalg.svd(phi.double(), full_matrices=False)
@@ -257,13 +263,6 @@ class SVDSpectralLinear(SpectralLinear):
     def phi(self):
         """The eigenvector block ``u diag(s) vh``."""
         return (self.u * self.s) @ self.vh
-
-    @property
-    def phi_trainable(self):
-        return self.s.requires_grad
-
-    def train_phi_(self, flag):
-        self.s.requires_grad_(flag)
 
     def phi_backward_(self, d_phi):
         # d loss / d s_k = sum_ij d_phi[i, j] u[i, k] vh[k, j]
@@ -298,6 +297,8 @@ class QRSpectralLinear(SpectralLinear):
     (torch.Size([4, 50]), torch.Size([4, 4]))
     """
 
+    _phi_parameter = "r"
+
     def _init_phi(self, phi, trainable):
         q, r = torch.linalg.qr(phi.t().double())
         self.r = nn.Parameter(r.t().to(phi.dtype).contiguous(), requires_grad=trainable)
@@ -307,13 +308,6 @@ class QRSpectralLinear(SpectralLinear):
     def phi(self):
         """The eigenvector block ``r q``."""
         return self.r @ self.q
-
-    @property
-    def phi_trainable(self):
-        return self.r.requires_grad
-
-    def train_phi_(self, flag):
-        self.r.requires_grad_(flag)
 
     def phi_backward_(self, d_phi):
         self.r.grad = d_phi @ self.q.t()
