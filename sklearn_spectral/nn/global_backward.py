@@ -92,8 +92,11 @@ def carry_loss_and_backward(network, x, loss_and_gradient, alpha=0.0):
                 if alpha and k < last:
                     d_phi = d_phi + d_phis_readout[k]
                 phi.grad = d_phi
-            d_in = torch.linalg.vecdot(d_weight, phi, dim=0)
-            d_out = torch.linalg.vecdot(d_weight, phi, dim=1)
+            # (one elementwise product for both sums: measured faster than
+            # two ``vecdot`` calls on the blocks of tabular widths)
+            d_weight_phi = d_weight * phi
+            d_in = d_weight_phi.sum(0)
+            d_out = d_weight_phi.sum(1)
             d_lams[k] = d_in if d_lams[k] is None else d_lams[k] + d_in
             d_lams[k + 1] = (
                 d_out.neg_() if d_lams[k + 1] is None else d_lams[k + 1] - d_out
