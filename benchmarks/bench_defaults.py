@@ -41,6 +41,7 @@ each row was measured.
 
 import argparse
 import datetime
+import json
 import statistics
 import time
 import warnings
@@ -92,6 +93,12 @@ def run_suite(contender, params, names, n_jobs, stamp):
     return [{**record, **stamp} for record in Parallel(n_jobs=n_jobs)(jobs)]
 
 
+def setting_key(params):
+    """A setting's parameters as a key that is the same before and after a
+    trip through the JSON (where a tuple comes back as a list)."""
+    return json.dumps(params, sort_keys=True)
+
+
 def cells(contender, records, cache, names, mlp_records=()):
     """The suite's ``aggregate`` cell of every data set for one setting
     (the cached baselines, the MLP records and the setting's records), in
@@ -137,7 +144,8 @@ def seed_averaged(runs, cache, names):
     for run in runs:
         params = dict(run["params"])
         seed = params.pop("random_state", None)
-        _, by_seed = groups.setdefault((run["contender"], repr(params)), (params, {}))
+        group = (run["contender"], setting_key(params))
+        _, by_seed = groups.setdefault(group, (params, {}))
         by_seed[seed] = run
     rows = []
     for (contender, _), (params, by_seed) in groups.items():
@@ -168,14 +176,14 @@ def seed_averaged(runs, cache, names):
 
 def earlier_runs():
     """The runs of the last recorded measurement, by ``(contender,
-    repr(params))`` (empty without one)."""
+    setting_key(params))`` (empty without one)."""
     data = read_results(RESULTS)
     if data is None:
         return {}
     for run in data["runs"]:  # (records before dates were kept: the tree)
         dated = run["records"][0].get("date") if run["records"] else None
         run.setdefault("measured", dated or f"at {data['version']}")
-    return {(run["contender"], repr(run["params"])): run for run in data["runs"]}
+    return {(run["contender"], setting_key(run["params"])): run for run in data["runs"]}
 
 
 def main():
@@ -211,7 +219,7 @@ def main():
             )
             print(contender, label, summary, flush=True)
         else:
-            run = earlier.get((contender, repr(params)))
+            run = earlier.get((contender, setting_key(params)))
             if run is None:
                 continue
             summary = run["summary"]
