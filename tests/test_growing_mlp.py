@@ -355,6 +355,32 @@ def test_a_deeper_network_that_does_not_pay_off_is_rolled_back(monkeypatch):
     assert "restored the network of epoch" in reg.growth_stop_reason_
 
 
+def test_a_deeper_network_grows_while_its_own_held_out_loss_improves(monkeypatch):
+    # Held-out loss 1 for one hidden layer; a deeper network starts at 3 and
+    # improves at every step, passing 1 after five. Its patience counts
+    # from its own best: it keeps growing (judged against the shallower
+    # best it would have stopped after two steps) and is then kept.
+    from sklearn_spectral.train import growth
+
+    steps = {"deeper": 0}
+
+    def held_out_loss(self, module):
+        if len(module.hidden_sizes) == 1:
+            return 1.0
+        steps["deeper"] += 1
+        return 3.0 - 0.4 * steps["deeper"]
+
+    monkeypatch.setattr(growth.Growth, "_held_out_loss", held_out_loss)
+    monkeypatch.setattr(growth.Growth, "_significantly_better", lambda *a: True)
+    X, y = _wave(300)
+    reg = _reg(max_iter=60).fit(X, y)
+    statuses = [h["status"] for h in reg.growth_history_]
+    added = statuses.index(next(s for s in statuses if s.startswith("hidden layer")))
+    assert len(statuses) - added - 1 > growth.GROWTH_PATIENCE
+    assert len(reg.hidden_layer_sizes_) == 2
+    assert "restored" not in reg.growth_stop_reason_
+
+
 def test_max_hidden_layers_at_the_start_depth_keeps_it():
     X, y = _relu_teacher(400)
     reg = _reg(initial_hidden_layer_sizes=(1, 1), max_hidden_layers=1).fit(X, y)

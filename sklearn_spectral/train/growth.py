@@ -130,7 +130,8 @@ class Growth(Callback):
         self.stopped = ""
         self.stopped_at = None
         self.next_layer = 0
-        self.best_loss = math.inf  # best held-out loss at a growth step
+        # best held-out loss at a growth step of the current depth
+        self.best_loss = math.inf
         self.misses = 0  # growth steps since then
         # (held-out loss, epoch, copy of the network) at every growth step
         self.checkpoints = []
@@ -374,10 +375,15 @@ class Growth(Callback):
         """Insert a hidden layer that passes the last one on unchanged
         (:meth:`GrowingMLP.add_hidden_layer`) and resume growth, if
         ``max_hidden_layers`` and ``max_hidden_units`` leave room and no
-        network this deep was tried yet; whether it did. The best held-out
-        loss is kept: the deeper network stays only if growth in it lowers
-        that loss, else the best network seen is restored when growth
-        stops."""
+        network this deep was tried yet; whether it did. The deeper network
+        grows for as long as its own held-out loss improves (the patience
+        counts from its first step, not from the shallower network's best:
+        its identity layer needs training before depth pays off), and when
+        growth stops it stays only if it beats the best shallower network
+        (:meth:`_restore_best`). Judged against the shallower best after
+        two steps, a deeper network that would have paid off was at times
+        rolled back to one hidden layer (ISLP's Bikeshare in the real-data
+        benchmark)."""
         module = trainer.module
         depth = len(module.hidden_sizes)
         width = module.hidden_sizes[-1]
@@ -396,7 +402,7 @@ class Growth(Callback):
         trainer.replace_module(deeper)
         self.deepest = depth + 1
         self.stopped, self.stopped_at = "", None
-        self.misses = 0
+        self.best_loss, self.misses = math.inf, 0
         self.next_layer = depth
         self._record(
             trainer,
