@@ -452,3 +452,62 @@ def test_no_linear_comparison_when_every_weighted_row_is_held_out():
     reg.fit(X, y, sample_weight=weight)
     assert np.isfinite(reg.predict(X)).all()
     assert "linear model" not in reg.growth_stop_reason_
+
+
+def test_growth_that_stops_before_training_ends_shrinks_and_perturbs_once(
+    monkeypatch,
+):
+    # Ash and Adams (2020): the grown network (a chain of warm starts) is
+    # shrunk and perturbed once growth stops for good, then trains on; not
+    # when max_iter ends growth (nothing would train on from there), and not
+    # under partial_fit (growth goes on across calls).
+    from sklearn_spectral.nn import GrowingMLP
+
+    calls = []
+    original = GrowingMLP.shrink_perturb
+
+    def record(self, shrink, noise, generator=None):
+        calls.append((shrink, noise, tuple(self.hidden_sizes)))
+        return original(self, shrink, noise, generator)
+
+    monkeypatch.setattr(GrowingMLP, "shrink_perturb", record)
+    X, y = _wave(300)
+    reg = _reg(max_iter=300).fit(X, y)
+    assert calls == [(0.5, 0.1, reg.hidden_layer_sizes_)]
+    assert "shrunk" in reg.growth_stop_reason_
+    stop = max(h["epoch"] for h in reg.growth_history_)
+    assert reg.n_iter_ > stop  # it trained on from there
+
+    calls.clear()
+    reg = _reg(max_iter=4, grow_every=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+    assert reg.growth_stop_reason_.startswith("max_iter reached while growing")
+    assert calls == []
+
+    reg = _reg(grow_every=1, growth_threshold=1e9, max_hidden_layers=1)
+    for _ in range(3):
+        reg.partial_fit(X, y)
+    assert reg.growth_stop_reason_ == "no singular value above growth_threshold"
+    assert calls == []
+
+    reg = _reg(max_iter=300, shrink_perturb=None).fit(X, y)
+    assert calls == [] and "shrunk" not in reg.growth_stop_reason_
+
+    # Growth that stops for good at epoch 3 (no neuron passes the threshold,
+    # no deeper network allowed): shrunk when 3 epochs are left, not when 2.
+    stops_at_3 = dict(grow_every=3, growth_threshold=1e9, max_hidden_layers=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _reg(max_iter=5, **stops_at_3).fit(X, y)
+        assert calls == []
+        _reg(max_iter=6, **stops_at_3).fit(X, y)
+        assert len(calls) == 1
+
+
+@pytest.mark.parametrize("value", [(0.5,), (0.5, -0.1), (0.5, float("nan"))])
+def test_shrink_perturb_must_be_two_non_negative_numbers(value):
+    X, y = _wave(100)
+    with pytest.raises(ValueError, match="shrink_perturb must be None or a tuple"):
+        _reg(shrink_perturb=value, max_iter=3).fit(X, y)

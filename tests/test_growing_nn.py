@@ -86,6 +86,31 @@ def test_init_uses_only_the_generator_and_sklearn_bounds():
                 assert p.abs().max() > 0.9 * bound
 
 
+@pytest.mark.parametrize("activation, factor", [("relu", 6.0), ("logistic", 2.0)])
+def test_shrink_perturb_adds_a_fresh_initialization_to_the_shrunk_weights(
+    activation, factor
+):
+    net = GrowingMLP([6, 5, 2], activation=activation, generator=_gen(0))
+    before = copy.deepcopy(net)
+    net.shrink_perturb(0.5, 0.0)
+    for new, old in zip(net.layers, before.layers, strict=True):
+        assert torch.equal(new.weight, 0.5 * old.weight)
+        assert torch.equal(new.bias, 0.5 * old.bias)
+    # With noise: shrink * theta + noise * (a draw of the initialization,
+    # the one a new network from the same generator state makes).
+    net = copy.deepcopy(before)
+    net.shrink_perturb(0.3, 0.2, _gen(7))
+    fresh = GrowingMLP([6, 5, 2], activation=activation, generator=_gen(7))
+    for new, old, init in zip(net.layers, before.layers, fresh.layers, strict=True):
+        bound = math.sqrt(factor / (old.in_features + old.out_features))
+        assert init.weight.abs().max() <= bound
+        for p, q, r in [
+            (new.weight, old.weight, init.weight),
+            (new.bias, old.bias, init.bias),
+        ]:
+            torch.testing.assert_close(p, 0.3 * q + 0.2 * r)
+
+
 def test_width_zero_forward_and_l2():
     net = _net([4, 0, 3], "relu")
     X = _randn(5, 4, seed=1)

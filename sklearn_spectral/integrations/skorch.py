@@ -118,6 +118,7 @@ class GrowthCallback(Callback):
     #: held-out decisions use.
     tol = 1e-4
     max_hidden_layers = 1
+    shrink_perturb = None
 
     def __init__(
         self,

@@ -25,6 +25,16 @@ def _make_linear(weight, bias):
     return layer
 
 
+def _initial(n_in, n_out, factor, generator=None):
+    """Initial ``(weight, bias)`` of a layer: uniform in ``[-bound, bound]``,
+    ``bound = sqrt(factor / (n_in + n_out))`` (scikit-learn's
+    ``MLPClassifier``)."""
+    bound = math.sqrt(factor / (n_in + n_out)) if n_in + n_out else 0.0
+    weight = torch.empty(n_out, n_in).uniform_(-bound, bound, generator=generator)
+    bias = torch.empty(n_out).uniform_(-bound, bound, generator=generator)
+    return weight, bias
+
+
 def _with_ones(x):
     """``x`` with a column of ones appended (the bias input)."""
     return torch.cat([x, x.new_ones(x.shape[0], 1)], dim=1)
@@ -98,11 +108,7 @@ class GrowingMLP(LayerStack, nn.Module):
         self.activation = activation
         layers = []
         for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:], strict=True):
-            bound = math.sqrt(factor / (n_in + n_out)) if n_in + n_out else 0.0
-            weight = torch.empty(n_out, n_in).uniform_(
-                -bound, bound, generator=generator
-            )
-            bias = torch.empty(n_out).uniform_(-bound, bound, generator=generator)
+            weight, bias = _initial(n_in, n_out, factor, generator)
             layers.append(_make_linear(weight, bias))
         self.layers = nn.ModuleList(layers)
 
@@ -262,6 +268,41 @@ class GrowingMLP(LayerStack, nn.Module):
         _replace_parameter(second, "weight", weight_next, 1, optimizer)
         first.out_features += k
         second.in_features += k
+
+    @torch.no_grad()
+    def shrink_perturb(self, shrink, noise, generator=None):
+        """Shrink every weight and bias towards zero and add fresh noise:
+        ``theta <- shrink * theta + noise * theta_0``, ``theta_0`` a new draw
+        of the initialization (Ash and Adams, "On Warm-Starting Neural
+        Network Training", NeurIPS 2020). A network trained on from there
+        generalizes like one trained from scratch while keeping part of
+        what it learned.
+
+        Parameters
+        ----------
+        shrink : float
+            Factor on the current parameters.
+        noise : float
+            Factor on the fresh initialization added to them.
+        generator : torch.Generator, optional
+            Source of the fresh initialization.
+
+        Examples
+        --------
+        >>> import torch
+        >>> net = GrowingMLP([3, 2, 1], generator=torch.Generator().manual_seed(0))
+        >>> before = net.layers[0].weight.clone()
+        >>> net.shrink_perturb(0.5, 0.0)
+        >>> torch.equal(net.layers[0].weight, 0.5 * before)
+        True
+        """
+        factor = get_activation(self.activation).glorot_factor
+        for layer in self.layers:
+            weight, bias = _initial(
+                layer.in_features, layer.out_features, factor, generator
+            )
+            layer.weight.mul_(shrink).add_(noise * weight.to(layer.weight))
+            layer.bias.mul_(shrink).add_(noise * bias.to(layer.bias))
 
     def add_hidden_layer(self):
         """Insert a hidden layer after the last one, without changing the

@@ -74,7 +74,9 @@ class Growth(Callback):
     compared there with a linear model and replaced by it unless
     nonlinearity pays off; a kept network then trains on with the held-back
     rows (``rejoin``). When widening stops, a hidden layer may be added
-    (``max_hidden_layers``).
+    (``max_hidden_layers``); when growth stops for good before training
+    ends, the network is shrunk and perturbed (``shrink_perturb``) and
+    trains on from there.
 
     Parameters
     ----------
@@ -82,7 +84,8 @@ class Growth(Callback):
         The growth settings as attributes (``grow_every``,
         ``growth_threshold``, ``max_neurons_per_step``, ``max_hidden_units``,
         ``max_hidden_layers``, ``layer_selection``, ``growth_samples``,
-        ``tol``) and the mean loss ``_loss(output, target, sample_weight)``;
+        ``shrink_perturb``, ``tol``) and the mean loss
+        ``_loss(output, target, sample_weight)``;
         the held-out decisions also use ``_score_tensor``, ``_row_scores``
         and ``_hidden_sizes()``: a growing estimator.
     data : types.SimpleNamespace
@@ -359,17 +362,47 @@ class Growth(Callback):
     def _stop(self, reason, trainer, deepen=True):
         """Stop widening: restore the best held-out network and, with
         ``deepen`` and room for another hidden layer, go on growing a deeper
-        network; else stop growing. Whether training goes on with another
-        network."""
+        network; else stop growing, and with ``deepen`` (training goes on)
+        shrink and perturb the network (:meth:`_shrink_perturb`) if at least
+        as many epochs are left as this fit took (not under ``partial_fit``,
+        nor with ``shrink_perturb=None``). Whether training goes on with
+        another network."""
         self.stopped = reason
         self.stopped_at = trainer.epoch
         restored = self._restore_best(trainer)
         if deepen and self._deepen(trainer, reason):
             return True
+        going_on = (
+            deepen
+            and not self.incremental
+            and self.spec.shrink_perturb is not None
+            # epochs left to retrain it: at least as many as growth took
+            and self.spec.max_iter - trainer.epoch >= trainer.epoch
+        )
+        if going_on:
+            self._shrink_perturb(trainer)
         trainer.progress.message(
             f"Growth stopped at epoch {self._epoch(trainer)}: {self.stopped}"
         )
-        return restored
+        return going_on or restored
+
+    def _shrink_perturb(self, trainer):
+        """Shrink and perturb the network growth ended with (the spec's
+        ``(shrink, noise)``, :meth:`GrowingMLP.shrink_perturb`) for training
+        to go on from, with a new optimizer: a grown network is a chain of
+        warm starts, and warm-started networks generalize worse than
+        networks trained from scratch (Ash and Adams, NeurIPS 2020)."""
+        shrink, noise = self.spec.shrink_perturb
+        module = trainer.module
+        # (its own seeded generator: the noise does not depend on how many
+        # draws the rows took, so weight k fits as k copies of a row)
+        generator = torch.Generator().manual_seed(self.generator.initial_seed())
+        module.shrink_perturb(shrink, noise, generator)
+        trainer.replace_module(module)
+        self.stopped += (
+            f"; weights shrunk by {shrink} and perturbed by {noise} of a fresh "
+            "initialization for the training that follows"
+        )
 
     def _deepen(self, trainer, reason):
         """Insert a hidden layer that passes the last one on unchanged
