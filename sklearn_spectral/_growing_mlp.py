@@ -48,7 +48,7 @@ _PARAMETERS = (
     growth_samples : int, default=4096
         Rows (a random subsample) used to compute the growth statistics and to
         line-search the amplitude of the new neurons.
-    shrink_perturb : tuple of (float, float) or None, default=(0.5, 0.1)
+    shrink_perturb : tuple of (float, float) or None, default=(0.6, 0.01)
         ``(shrink, noise)``: when growth stops for good within the first
         half of ``max_iter``, every weight and bias becomes ``shrink * theta + noise *
         theta_0``, ``theta_0`` a fresh draw of the initialization, and
@@ -239,7 +239,7 @@ class _GrowingMLPMixin:
         max_neurons_per_step=16,
         layer_selection="first_order",
         growth_samples=4096,
-        shrink_perturb=(0.5, 0.1),
+        shrink_perturb=(0.6, 0.01),
         activation="relu",
         alpha=1e-4,
         batch_size="auto",

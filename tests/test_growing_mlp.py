@@ -473,7 +473,7 @@ def test_growth_that_stops_before_training_ends_shrinks_and_perturbs_once(
     monkeypatch.setattr(GrowingMLP, "shrink_perturb", record)
     X, y = _wave(300)
     reg = _reg(max_iter=300).fit(X, y)
-    assert calls == [(0.5, 0.1, reg.hidden_layer_sizes_)]
+    assert calls == [(0.6, 0.01, reg.hidden_layer_sizes_)]
     assert "shrunk" in reg.growth_stop_reason_
     stop = max(h["epoch"] for h in reg.growth_history_)
     assert reg.n_iter_ > stop  # it trained on from there
