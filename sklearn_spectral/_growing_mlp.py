@@ -189,9 +189,15 @@ _NOTES = """
     ``RidgeCV``); unless the network scores better there, it is replaced by
     that linear model, held by one hidden unit per output in the linear
     range of its activation (the logistic activation has none, and keeps
-    the network), and ``growth_stop_reason_`` says so. A kept network then
-    trains on with the held-out rows (without ``early_stopping``) until its
-    stopping rule.
+    the network), and ``growth_stop_reason_`` says so. Rows are compared
+    paired, a regressor's squared errors with the largest and smallest
+    tenth of the differences trimmed: one outlying row among a few dozen
+    must not decide. A network that wins is replaced by its mixture with
+    the linear model, ``w * network + (1 - w) * linear`` (their hidden
+    units side by side), if a weight ``w`` of 0.1, ..., 0.9 does better on
+    the held-out rows than the network alone. A kept network then trains on
+    with the held-out rows (without ``early_stopping``) until its stopping
+    rule.
 
     New neurons start with a small amplitude, where they act linearly on the
     layer's input: a bottleneck is seen only when what the network misses

@@ -611,3 +611,42 @@ def test_hand_written_backward_equals_autograd(activation, alpha, sizes):
             assert p.grad is None
         else:
             torch.testing.assert_close(p.grad, expected[name], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "elu"])
+@pytest.mark.parametrize("depth", [1, 2])
+def test_mixture_computes_the_weighted_sum_of_two_networks(activation, depth):
+    first = GrowingMLP(
+        [4, *[5] * depth, 3],
+        activation=activation,
+        generator=torch.Generator().manual_seed(0),
+    ).double()
+    second = GrowingMLP(
+        [4, *[2] * depth, 3],
+        activation=activation,
+        generator=torch.Generator().manual_seed(1),
+    )  # (float32: moved to the first network's dtype)
+    mixed = GrowingMLP.mixture(first, second, 0.3)
+    assert mixed.hidden_sizes == [7] * depth
+    assert mixed.layers[0].weight.dtype == torch.float64
+    X = 2 * _randn(50, 4, seed=2)
+    with torch.no_grad():
+        expected = 0.3 * first(X) + 0.7 * second.double()(X)
+        torch.testing.assert_close(mixed(X), expected, rtol=1e-6, atol=1e-6)
+    # a trainable network of its own: the inputs are not shared with them
+    assert len(list(mixed.parameters())) == 2 * (depth + 1)
+    assert all(
+        p.data_ptr() != q.data_ptr()
+        for p in mixed.parameters()
+        for q in [*first.parameters(), *second.parameters()]
+    )
+
+
+def test_mixture_needs_networks_of_the_same_shape():
+    a = GrowingMLP([4, 5, 3])
+    with pytest.raises(ValueError, match="same activation, number of layers"):
+        GrowingMLP.mixture(a, GrowingMLP([4, 5, 5, 3]), 0.5)
+    with pytest.raises(ValueError, match="same activation"):
+        GrowingMLP.mixture(a, GrowingMLP([4, 5, 3], activation="tanh"), 0.5)
+    with pytest.raises(ValueError, match="outputs"):
+        GrowingMLP.mixture(a, GrowingMLP([4, 5, 2]), 0.5)

@@ -168,18 +168,19 @@ def test_early_stopping_keeps_the_best_network_across_growth():
     # As MLPClassifier: the kept model is the best of all epochs, even when
     # the network grew after it, and best_validation_score_ is its score
     # (before: the best since the last growth step, below the maximum for 2
-    # of 5 seeds). A linear model that replaced the network is scored too.
+    # of 5 seeds). A linear model (or mixture) that replaced the network is
+    # scored too.
     kept_networks = 0
     for seed in range(5):
         est = GrowingMLPRegressor(
             max_iter=60, early_stopping=True, random_state=seed, device="cpu"
         )
-        X, y = make_friedman1(400, noise=0.3, random_state=seed)
+        X, y = make_friedman1(800, noise=0.3, random_state=seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             est.fit(X, y)
         assert np.isfinite(est.best_validation_score_)
-        if "linear model" not in est.growth_stop_reason_:
+        if "linear model" not in est.growth_stop_reason_:  # (nor mixed with one)
             kept_networks += 1
             assert est.best_validation_score_ == max(est.validation_scores_)
     assert kept_networks >= 2

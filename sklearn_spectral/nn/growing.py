@@ -175,6 +175,75 @@ class GrowingMLP(LayerStack, nn.Module):
         net.layers = nn.ModuleList(layer.to(torch.float32) for layer in layers)
         return net
 
+    @classmethod
+    def mixture(cls, first, second, weight):
+        """The network that computes ``weight * first(x) + (1 - weight) *
+        second(x)``.
+
+        Its hidden layers hold both networks' units side by side: the first
+        layer stacks the two first layers' rows, each later hidden layer is
+        block-diagonal (no unit of one network feeds the other's), and the
+        output layer is ``[weight * W_first, (1 - weight) * W_second]`` with
+        the biases mixed alike. Training may then fill the zero blocks.
+
+        Parameters
+        ----------
+        first, second : GrowingMLP
+            Networks of the same activation, number of hidden layers, inputs
+            and outputs; ``second`` is moved to ``first``'s device and dtype.
+        weight : float
+            Weight of ``first``'s output.
+
+        Returns
+        -------
+        GrowingMLP
+            Hidden widths: the sums of the two networks' widths.
+
+        Examples
+        --------
+        >>> import torch
+        >>> g = torch.Generator().manual_seed(0)
+        >>> a = GrowingMLP([3, 4, 2], generator=g)
+        >>> b = GrowingMLP([3, 1, 2], generator=g)
+        >>> net = GrowingMLP.mixture(a, b, 0.25)
+        >>> net.hidden_sizes
+        [5]
+        >>> x = torch.randn(6, 3, generator=g)
+        >>> bool(torch.allclose(net(x), 0.25 * a(x) + 0.75 * b(x), atol=1e-6))
+        True
+        """
+        shapes = [
+            (net.activation, len(net.layers), net.layers[0].in_features)
+            + (net.layers[-1].out_features,)
+            for net in (first, second)
+        ]
+        if shapes[0] != shapes[1]:
+            raise ValueError(
+                "networks to mix need the same activation, number of layers, "
+                f"inputs and outputs; got (activation, layers, inputs, "
+                f"outputs) {shapes[0]} and {shapes[1]}"
+            )
+        like = dict(dtype=first.layers[0].weight.dtype)
+        like["device"] = first.layers[0].weight.device
+        last = len(first.layers) - 1
+        layers = []
+        with torch.no_grad():
+            for k, (a, b) in enumerate(zip(first.layers, second.layers, strict=True)):
+                wa, ba = a.weight.detach(), a.bias.detach()
+                wb, bb = b.weight.detach().to(**like), b.bias.detach().to(**like)
+                if k == last:
+                    w = torch.cat([weight * wa, (1 - weight) * wb], dim=1)
+                    bias = weight * ba + (1 - weight) * bb
+                else:
+                    w = torch.cat([wa, wb]) if k == 0 else torch.block_diag(wa, wb)
+                    bias = torch.cat([ba, bb])
+                layers.append(_make_linear(w, bias))
+        widths = zip(first.hidden_sizes, second.hidden_sizes, strict=True)
+        sizes = [shapes[0][2], *(p + q for p, q in widths), shapes[0][3]]
+        net = cls(sizes, activation=first.activation, generator=torch.Generator())
+        net.layers = nn.ModuleList(layers)
+        return net
+
     def forward(self, x):
         act = ACTIVATIONS[self.activation]
         *hidden, last = self.layers

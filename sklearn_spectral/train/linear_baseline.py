@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression, RidgeCV
 from ..nn.growing import GrowingMLP
 
 
-def linear_network(spec, X, y, w, module, models=None):
+def linear_network(spec, X, y, w, module, models=None, n_hidden=None):
     """``LogisticRegression`` (one per label for multilabel targets) or
     ``RidgeCV`` fitted to the rows ``X, y, w`` (tensors; the internal
     targets), as a :class:`~sklearn_spectral.nn.growing.GrowingMLP` of
@@ -53,7 +53,7 @@ def linear_network(spec, X, y, w, module, models=None):
         np.atleast_2d(coef),
         np.atleast_1d(intercept),
         X,
-        n_hidden=min(len(module.hidden_sizes), len(spec._hidden_sizes())),
+        n_hidden=n_hidden or min(len(module.hidden_sizes), len(spec._hidden_sizes())),
         activation=module.activation,
     )
     weight = module.layers[0].weight
