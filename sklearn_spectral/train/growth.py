@@ -316,12 +316,13 @@ class Growth(Callback):
             linear = linear_network(self.spec, *rows, net, models)
         if linear is None:
             return False
-        linear_score = self._held_out_score(linear)
-        net_score = self._held_out_score(net)
         trim = 0.0 if is_classifier(self.spec) else LINEAR_COMPARISON_TRIM
         if self._mean_difference(net, linear, trim) > 0:
             self._mix_with_linear(trainer, linear, rows, models)
             return False
+        # (the scores for the message, of the linear model compared)
+        linear_score = self._held_out_score(linear)
+        net_score = self._held_out_score(net)
         if self.rejoin is not None or subsampled:
             every = self.data.train if self.rejoin is None else self.rejoin
             linear = linear_network(self.spec, *every, net, models) or linear
