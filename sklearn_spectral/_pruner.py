@@ -15,7 +15,9 @@ from sklearn.base import (
     clone,
     is_classifier,
 )
-from sklearn.utils import get_tags
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -109,6 +111,19 @@ def _without_state(est):
     return pruned
 
 
+def _row_scores(model, X, y):
+    """Per row: whether ``model`` predicts it right (classifiers; every
+    label right for multilabel targets), or minus its squared error over
+    each output's variance in ``y`` (regressors)."""
+    pred = model.predict(X)
+    if is_classifier(model):
+        right = (pred == y).reshape(len(y), -1)
+        return right.all(axis=1).astype(float)
+    errors = ((pred - y) ** 2).reshape(len(y), -1)
+    scale = np.var(y.reshape(len(y), -1), axis=0)
+    return -(errors / np.where(scale > 0, scale, 1.0)).sum(axis=1)
+
+
 def _estimator_has(attr):
     def check(self):
         est = self.estimator_ if hasattr(self, "estimator_") else self._template()
@@ -176,6 +191,22 @@ default="eigenvalue"
     fine_tune_iter : int, default=0
         Epochs of training after pruning (0: none, for ``"post"``). A pruned
         growing network is fine-tuned without growing back.
+    relax : bool, default=True
+        With ``strategy="post"``, ``fine_tune_iter=0`` and an estimator
+        trained with an eigenvalue L1 penalty (``eigenvalue_l1 > 0``, as the
+        default estimator is): train the pruned network on without the
+        penalty, for the epochs its training left of ``max_iter``, on all but
+        a ``validation_fraction`` of the rows (the estimator's, stratified
+        for classifiers), and keep it if it predicts those rows better than
+        the pruned network by more than one standard error of the paired
+        per-row differences (right or wrong for classifiers, squared errors
+        over each output's variance for regressors). The penalty chooses the
+        nodes and also shrinks the weights of those it keeps: on large tables
+        the penalized network underfits, on small noisy ones the shrinkage
+        is what keeps it from overfitting, and the held-out rows decide
+        (a relaxed lasso: Meinshausen, "Relaxed Lasso", Computational
+        Statistics & Data Analysis 52, 2007). The held-out rows were seen
+        by the first training, which favours the pruned network.
     remove_layers : bool, default=True
         Before pruning nodes, remove whole hidden layers where the network
         lets the others bypass them: the SpectralNAS estimators' global
@@ -221,6 +252,9 @@ default="eigenvalue"
     score_drop_ : float
         How far pruning moved the predictions on the training rows, in the
         units of ``max_score_drop`` (before fine-tuning).
+    relaxed_ : bool
+        Whether the network trained on without the eigenvalue L1 penalty
+        replaced the pruned one (see ``relax``).
     classes_ : ndarray
         Class labels, for classifiers.
     n_features_in_ : int
@@ -279,6 +313,7 @@ default="eigenvalue"
         "strategy": [StrOptions({"post", "pre"})],
         "fine_tune_iter": [Interval(Integral, 0, None, closed="left")],
         "remove_layers": ["boolean"],
+        "relax": ["boolean"],
         "prefit": ["boolean"],
         "random_state": ["random_state"],
     }
@@ -295,6 +330,7 @@ default="eigenvalue"
         strategy="post",
         fine_tune_iter=0,
         remove_layers=True,
+        relax=True,
         prefit=False,
         random_state=None,
     ):
@@ -307,6 +343,7 @@ default="eigenvalue"
         self.strategy = strategy
         self.fine_tune_iter = fine_tune_iter
         self.remove_layers = remove_layers
+        self.relax = relax
         self.prefit = prefit
         self.random_state = random_state
 
@@ -413,6 +450,11 @@ default="eigenvalue"
                 extra["max_hidden_units"] = sum(pruned.module_.hidden_sizes)
             pruned.set_params(warm_start=True, max_iter=epochs, **extra)
             pruned.fit(X, y, **fit_kw)
+        self.relaxed_ = False
+        if self.relax and self.strategy == "post" and not self.fine_tune_iter:
+            relaxed = self._relaxed(pruned, est, X, y, sample_weight)
+            if relaxed is not None:
+                pruned, self.relaxed_ = relaxed, True
         self.estimator_ = pruned
         self.node_scores_ = [s.numpy() for s in scores]
         self.kept_nodes_ = [k.numpy() for k in keep]
@@ -428,6 +470,55 @@ default="eigenvalue"
             self.classes_ = pruned.classes_
         self._n_features_out = self.hidden_layer_sizes_[-1]
         return self
+
+    def _relaxed(self, pruned, est, X, y, sample_weight):
+        """``pruned`` trained on without its eigenvalue L1 penalty if that
+        predicts held-out rows significantly better, else ``None`` (see
+        ``relax``)."""
+        params = pruned.get_params()
+        epochs = params["max_iter"] - est.n_iter_ if "max_iter" in params else 0
+        if not params.get("eigenvalue_l1") or epochs < 1:
+            return None
+        y = np.asarray(y)
+        w = None if sample_weight is None else np.asarray(sample_weight, float)
+        # Rows of weight 0 neither train nor decide: the split is drawn among
+        # the others, so adding such rows changes nothing.
+        rows = np.arange(len(y)) if w is None else np.flatnonzero(w > 0)
+        stratify = None
+        if is_classifier(pruned) and y.ndim == 1:
+            if np.unique(y[rows], return_counts=True)[1].min() >= 2:
+                stratify = y[rows]
+        try:
+            kept, held = train_test_split(
+                rows,
+                test_size=params.get("validation_fraction", 0.1),
+                random_state=make_rng(self.random_state),
+                stratify=stratify,
+            )
+        except ValueError:  # too few rows to hold any out
+            return None
+        if len(held) < 2:
+            return None
+        if w is not None:  # back in row order, with the zero-weight rows
+            kept = np.sort(np.concatenate([kept, np.flatnonzero(w <= 0)]))
+        candidate = copy.deepcopy(pruned)
+        candidate.set_params(warm_start=True, eigenvalue_l1=0.0, max_iter=epochs)
+        fit_kw = {} if w is None else {"sample_weight": w[kept]}
+        with warnings.catch_warnings():
+            # (a budget of the epochs left: stopping at it is the plan)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            candidate.fit(_safe_indexing(X, kept), y[kept], **fit_kw)
+        X_held, y_held = _safe_indexing(X, held), y[held]
+        diff = _row_scores(candidate, X_held, y_held) - _row_scores(
+            pruned, X_held, y_held
+        )
+        weight = np.ones(len(held)) if w is None else w[held]
+        mean = np.average(diff, weights=weight)
+        variance = np.average((diff - mean) ** 2, weights=weight)
+        n_effective = weight.sum() ** 2 / (weight**2).sum()
+        if mean > np.sqrt(variance / n_effective):
+            return candidate
+        return None
 
     def _layers_to_remove(self, est, drop):
         """Greedy layer removal (see ``remove_layers``): the hidden layers of

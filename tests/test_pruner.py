@@ -276,3 +276,48 @@ def test_layer_wise_networks_lose_no_layer(iris):
     pruner = SpectralPruner(_net(hidden_layer_sizes=(8, 8)), max_score_drop=1.0)
     assert pruner.fit(X, y).removed_layers_ == []
     assert len(pruner.hidden_layer_sizes_) == 2
+
+
+def _checkerboard(n, seed=0):
+    # 4 x 4 cells: a boundary the default estimator's eigenvalue L1 leaves
+    # underfitted (it stops at a loss the penalty holds up)
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, size=(n, 2))
+    return X, ((np.floor(X[:, 0] * 2) + np.floor(X[:, 1] * 2)) % 2).astype(int)
+
+
+def test_relax_recovers_what_the_eigenvalue_penalty_shrinks():
+    X, y = _checkerboard(2000)
+    X_test, y_test = _checkerboard(2000, seed=1)
+    relaxed = SpectralPruner(random_state=0).fit(X, y)
+    penalized = SpectralPruner(random_state=0, relax=False).fit(X, y)
+    assert relaxed.relaxed_ and not penalized.relaxed_
+    # the same nodes removed; the training after pruning only changes weights
+    assert relaxed.hidden_layer_sizes_ == penalized.hidden_layer_sizes_
+    assert relaxed.estimator_.get_params()["eigenvalue_l1"] == 0
+    assert relaxed.score(X_test, y_test) > penalized.score(X_test, y_test) + 0.1
+
+
+def test_relax_needs_an_eigenvalue_penalty(iris):
+    X, y = iris
+    net = SpectralMLPClassifier((16,), max_iter=30, random_state=0, device="cpu")
+    pruners = [
+        SpectralPruner(net, relax=r, random_state=0).fit(X, y) for r in (True, False)
+    ]
+    assert not pruners[0].relaxed_
+    np.testing.assert_array_equal(
+        pruners[0].predict_proba(X), pruners[1].predict_proba(X)
+    )
+
+
+def test_relax_ignores_rows_of_weight_0():
+    # a row of weight 0 neither trains the relaxed network nor decides
+    # whether it is kept, whatever its features and label
+    X, y = _checkerboard(1500)
+    fits = []
+    for row, label in (([0.5, 0.5], 0), ([1e3, -1e3], 1)):
+        X_out, y_out = np.vstack([X, [row]]), np.append(y, label)
+        weight = np.append(np.ones(len(y)), 0.0)
+        fits.append(SpectralPruner(random_state=0).fit(X_out, y_out, weight))
+    assert fits[0].relaxed_ == fits[1].relaxed_
+    np.testing.assert_allclose(fits[0].predict_proba(X), fits[1].predict_proba(X))
