@@ -321,3 +321,15 @@ def test_relax_ignores_rows_of_weight_0():
         fits.append(SpectralPruner(random_state=0).fit(X_out, y_out, weight))
     assert fits[0].relaxed_ == fits[1].relaxed_
     np.testing.assert_allclose(fits[0].predict_proba(X), fits[1].predict_proba(X))
+
+
+def test_relax_regressor_recovers_the_shrunk_fit():
+    # the regressors' decision: squared errors over y's variance, paired
+    X, y = make_friedman1(2000, noise=0.3, random_state=0)
+    X_test, y_test = make_friedman1(2000, noise=0.3, random_state=1)
+    net = SpectralMLPRegressor(eigenvalue_l1=1.5, random_state=0, device="cpu")
+    relaxed, penalized = (
+        SpectralPruner(net, relax=r, random_state=0).fit(X, y) for r in (True, False)
+    )
+    assert relaxed.relaxed_ and not penalized.relaxed_
+    assert relaxed.score(X_test, y_test) > penalized.score(X_test, y_test) + 0.02
